@@ -1,0 +1,1 @@
+"""Probes: fast, exact measurements of a network (NTK, curvature, collapse, conservation)."""
