@@ -8,6 +8,16 @@ import sys
 from gdlab.cli.main import add_store_arg, positive_int
 
 
+def add_executor_args(p: argparse.ArgumentParser) -> None:
+    """``--executor`` and ``--address`` (shared with ``gdlab sweep``)."""
+    p.add_argument("--executor", choices=("inline", "pool", "ray"), default=None,
+                   help="where runs execute (default: pool when --jobs > 1, else inline); "
+                        "ray needs the ray extra")
+    p.add_argument("--address", default=None, metavar="ADDR",
+                   help="Ray cluster address for --executor ray (ray://HOST:10001, HOST:6379 "
+                        "or auto); default: start a local Ray instance")
+
+
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "run", help="run phenomena and print their verdicts",
@@ -16,7 +26,8 @@ def add_parser(sub) -> None:
         epilog="examples:\n"
                "  gdlab run icl-one-step-gd --quick --seeds 5\n"
                "  gdlab run logistic-max-margin --set steps=20000 --set lr=0.5\n"
-               "  gdlab run all --quick --jobs 2 --store results.db",
+               "  gdlab run all --quick --jobs 2 --store results.db\n"
+               "  gdlab run all --executor ray --address ray://head:10001",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("names", nargs="+", metavar="NAME", help="phenomenon name(s), or 'all'")
@@ -31,6 +42,7 @@ def add_parser(sub) -> None:
     add_store_arg(p)
     p.add_argument("--jobs", type=positive_int, default=1, metavar="N",
                    help="worker processes (default 1: inline)")
+    add_executor_args(p)
     p.add_argument("--force", action="store_true", help="rerun runs already in the store")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
     p.add_argument("--strict", action="store_true",
@@ -51,6 +63,9 @@ def run(args) -> int:
         from gdlab.errors import UserInputError
 
         raise UserInputError("'all' cannot be combined with other names")
+    from gdlab.runner.executors import executor_for
+
+    executor_for(args.executor, jobs=args.jobs, address=args.address)  # fail before any run
     plans = make_plans(names, preset="full" if args.full else "quick", seeds=args.seeds,
                        overrides=parse_overrides(args.overrides), device=args.device)
     store = Store(args.store)
@@ -68,7 +83,7 @@ def run(args) -> int:
 
     with store:
         results = run_plans(plans, store, jobs=args.jobs, force=args.force, progress=progress,
-                            on_result=announce)
+                            on_result=announce, executor=args.executor, address=args.address)
     print(verdict_table([r.verdict for r in results], [r.compute_seconds for r in results]))
     if args.strict and any(r.verdict.status != "holds" for r in results):
         return 1

@@ -1,5 +1,7 @@
 """Data: synthetic generators with known ground truth, and small real datasets made locally."""
 
+from gdlab.data.clusters import gaussian_mixture as gaussian_mixture
+from gdlab.data.clusters import xor_clusters as xor_clusters
 from gdlab.data.dataset import Dataset as Dataset
 from gdlab.data.dataset import split as split
 from gdlab.data.icl import Prompts as Prompts
@@ -19,6 +21,7 @@ __all__ = [
     "Prompts",
     "cifar10",
     "digits",
+    "gaussian_mixture",
     "linear_separable",
     "linear_teacher",
     "mnist",
@@ -28,4 +31,5 @@ __all__ = [
     "relu_features",
     "sphere",
     "split",
+    "xor_clusters",
 ]

@@ -31,7 +31,8 @@ class ScaledLinear(nn.Module):
 
     The multipliers are fixed numbers, not parameters: they carry the width scaling of a
     parametrization (see `gdlab.models.parametrization`). With ``multiplier = 1`` this is
-    ``nn.Linear``. ``lr_scale`` is read by `gdlab.models.lr_scales`.
+    ``nn.Linear``. ``lr_scale`` (weight) and ``b_lr_scale`` (bias; ``None`` = ``lr_scale``) are
+    read by `gdlab.models.lr_scales` through `param_lr_scales`.
     """
 
     def __init__(
@@ -45,11 +46,13 @@ class ScaledLinear(nn.Module):
         b_multiplier: float = 1.0,
         b_init_std: float = 0.0,
         lr_scale: float = 1.0,
+        b_lr_scale: float | None = None,
         generator: torch.Generator | None = None,
     ):
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
         self.multiplier, self.b_multiplier, self.lr_scale = multiplier, b_multiplier, lr_scale
+        self.b_lr_scale = lr_scale if b_lr_scale is None else b_lr_scale
         w = torch.randn(out_features, in_features, generator=generator) * init_std
         self.weight = nn.Parameter(w)
         if bias:
@@ -62,6 +65,13 @@ class ScaledLinear(nn.Module):
         if self.bias is not None:
             y = y + self.b_multiplier * self.bias
         return y
+
+    def param_lr_scales(self) -> dict[str, float]:
+        """Learning-rate multipliers of this layer's own parameters, by parameter name."""
+        scales = {"weight": float(self.lr_scale)}
+        if self.bias is not None:
+            scales["bias"] = float(self.b_lr_scale)
+        return scales
 
     def extra_repr(self) -> str:
         return (f"in={self.in_features}, out={self.out_features}, bias={self.bias is not None}, "

@@ -23,7 +23,8 @@ class MLP(nn.Module):
         w_std, b_std: the weight and bias scales ``σ_w, σ_b`` of that table.
         bias: whether layers have biases.
         out_scale: multiplies the output (α of Chizat et al. 2019: large α is lazy).
-        optimizer: ``sgd | adam``, selects the μP learning-rate scales.
+        optimizer: ``sgd | adam``, selects the μP learning-rate scales (read them with
+            `lr_scales` and apply them with `gdlab.optim.scale_by_param`).
         generator: RNG for the initialization.
 
     Shapes: ``x: (n, d) -> (n, out_dim)``.
@@ -50,18 +51,17 @@ class MLP(nn.Module):
         self.parametrization = parametrization
         self.out_scale = out_scale
         dims = [in_dim, *widths, out_dim]
-        width = max(widths) if widths else in_dim
+        if any(int(w) < 1 for w in dims):
+            raise ValueError(f"all dimensions must be >= 1, got in/widths/out {dims}")
+        self.optimizer = optimizer
         layers = []
         for i, (fan_in, fan_out) in enumerate(zip(dims[:-1], dims[1:], strict=True)):
-            role = "input" if i == 0 else ("output" if i == len(dims) - 2 else "hidden")
-            if len(dims) == 2:
-                role = "output"
-            s = layer_scaling(parametrization, role, fan_in, width, w_std=w_std, b_std=b_std,
-                              optimizer=optimizer)
+            s = layer_scaling(parametrization, _role(i, len(dims) - 1), fan_in, fan_out,
+                              w_std=w_std, b_std=b_std, optimizer=optimizer)
             layers.append(ScaledLinear(
                 fan_in, fan_out, bias=bias, multiplier=s.multiplier, init_std=s.init_std,
                 b_multiplier=s.b_multiplier, b_init_std=s.b_init_std, lr_scale=s.lr_scale,
-                generator=generator,
+                b_lr_scale=s.bias_lr_scale, generator=generator,
             ))
         self.layers = nn.ModuleList(layers)
 
@@ -84,13 +84,28 @@ class MLP(nn.Module):
         return feats
 
 
+def _role(i: int, n_layers: int) -> str:
+    """Role of layer ``i`` of ``n_layers``: the last reads out; a lone layer is a readout."""
+    if i == n_layers - 1:
+        return "output"
+    return "input" if i == 0 else "hidden"
+
+
 def lr_scales(module: nn.Module) -> dict[str, float]:
-    """Per-parameter learning-rate multipliers from each layer's ``lr_scale`` (1 elsewhere)."""
+    """Per-parameter learning-rate multipliers, keyed like ``module.named_parameters()``.
+
+    A submodule with a ``param_lr_scales()`` method (e.g. `ScaledLinear`: weight and bias
+    separately) gives its own parameters' scales; otherwise its ``lr_scale`` attribute applies
+    to all of its direct parameters; elsewhere the scale is 1. Use with
+    `gdlab.optim.scale_by_param` to train with per-layer learning rates.
+    """
     scales = {}
     for mod_name, mod in module.named_modules():
+        own = mod.param_lr_scales() if hasattr(mod, "param_lr_scales") else {}
         s = getattr(mod, "lr_scale", 1.0)
         for p_name, _ in mod.named_parameters(recurse=False):
-            scales[f"{mod_name}.{p_name}" if mod_name else p_name] = float(s)
+            key = f"{mod_name}.{p_name}" if mod_name else p_name
+            scales[key] = float(own.get(p_name, s))
     return scales
 
 

@@ -13,6 +13,7 @@ from gdlab.optim._transforms import (
     scale_by_learning_rate,
     trace,
 )
+from gdlab.optim._validation import check_betas, check_lr, check_nonnegative
 
 
 def sgd(
@@ -31,6 +32,10 @@ def sgd(
     Equal to ``torch.optim.SGD`` with the same arguments (bit for bit in float64).
     With ``momentum=0`` this is plain GD: ``θ ← θ − lr·∇L``.
     """
+    check_lr(lr)
+    check_nonnegative("momentum", momentum)
+    check_nonnegative("dampening", dampening)
+    check_nonnegative("weight_decay", weight_decay)
     parts = [add_weight_decay(weight_decay)] if weight_decay else []
     if momentum:
         parts.append(trace(momentum, dampening=dampening, nesterov=nesterov))
@@ -52,6 +57,10 @@ def adam(
     weight_decay: float = 0.0,
 ) -> GradientTransformation:
     """Adam (Kingma & Ba 2015) with coupled L2 decay, as ``torch.optim.Adam``."""
+    check_lr(lr)
+    check_betas(betas)
+    check_nonnegative("eps", eps)
+    check_nonnegative("weight_decay", weight_decay)
     parts = [add_weight_decay(weight_decay)] if weight_decay else []
     parts.append(scale_by_adam(lr, betas[0], betas[1], eps))
     return chain(*parts)
@@ -67,4 +76,10 @@ def adamw(
 
     .. math:: θ ← θ(1 − lr·λ) − \\frac{lr}{1−β_1^t}\\frac{m_t}{\\sqrt{v_t/(1−β_2^t)} + ε}
     """
-    return chain(scale_by_adam(lr, betas[0], betas[1], eps), decoupled_weight_decay(lr, weight_decay))
+    check_lr(lr)
+    check_betas(betas)
+    check_nonnegative("eps", eps)
+    check_nonnegative("weight_decay", weight_decay)
+    return chain(
+        scale_by_adam(lr, betas[0], betas[1], eps), decoupled_weight_decay(lr, weight_decay)
+    )

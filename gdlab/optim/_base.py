@@ -65,7 +65,10 @@ def materialize(updates: Params, params: Params | None = None) -> Params:
     """The plain additive step ``new_params − params`` as a dict (lazy factors applied)."""
     alpha = getattr(updates, "alpha", None)
     scale = getattr(updates, "param_scale", None)
-    out = {k: u * _leaf(alpha, k) for k, u in updates.items()} if alpha is not None else dict(updates)
+    if alpha is not None:
+        out = {k: u * _leaf(alpha, k) for k, u in updates.items()}
+    else:
+        out = dict(updates)
     if scale is not None:
         if params is None:
             raise ValueError("these updates decay the parameters; pass params to materialize")
@@ -113,14 +116,16 @@ def chain(*transforms: GradientTransformation) -> GradientTransformation:
         >>> tx = chain(trace(momentum=0.9), scale_by_learning_rate(0.1))
         >>> p = {"w": torch.ones(2)}
         >>> u, s = tx.update({"w": torch.ones(2)}, tx.init(p), p)
-        >>> u["w"]
+        >>> materialize(u)["w"]    # the lr stays a lazy factor until applied
         tensor([-0.1000, -0.1000])
     """
     if not transforms:
         raise ValueError("chain needs at least one transformation, e.g. chain(scale(-0.1))")
     for i, t in enumerate(transforms):
         if not isinstance(t, GradientTransformation):
-            raise TypeError(f"chain argument {i} is {type(t).__name__}, not a GradientTransformation")
+            raise TypeError(
+                f"chain argument {i} is {type(t).__name__}, not a GradientTransformation"
+            )
 
     def init(params: Params) -> tuple:
         return tuple(t.init(params) for t in transforms)
@@ -144,7 +149,7 @@ def chain(*transforms: GradientTransformation) -> GradientTransformation:
     return GradientTransformation(init, update)
 
 
-def keeps_lazy(update: Callable[..., tuple[Params, State]]) -> Callable[..., tuple[Params, State]]:
+def keeps_lazy(update: Callable[..., tuple[Params, State]]) -> Callable:
     """Mark an ``update`` function as one that passes lazy `Updates` factors on unchanged.
 
     `chain` then hands it the lazy updates of the transformation before it instead of

@@ -8,25 +8,39 @@ from dataclasses import dataclass
 from gdlab.errors import UserInputError, did_you_mean
 from gdlab.optim._base import GradientTransformation
 
+INTERFACES = ("gradient", "particles")
+"""``gradient``: the factory returns a `GradientTransformation` (usable by `torch_optimizer`);
+``particles``: a derivative-free particle method with its own functions (CBO)."""
+
 
 @dataclass(frozen=True)
 class OptimizerSpec:
-    """A registered rule: its factory (hyper-parameters -> transformation) and provenance."""
+    """A registered rule: its factory (hyper-parameters -> transformation) and provenance.
+
+    ``interface`` is ``"gradient"`` for update rules (the factory returns a
+    `GradientTransformation`) and ``"particles"`` for particle methods such as CBO, whose
+    factory is the method's driver (e.g. `gdlab.optim.cbo.cbo_minimize`).
+    """
 
     name: str
     factory: Callable[..., GradientTransformation]
     source: str
     rule: str
+    interface: str = "gradient"
 
 
 _OPTIMIZERS: dict[str, OptimizerSpec] = {}
 
 
-def register_optimizer(name: str, factory, *, source: str, rule: str) -> OptimizerSpec:
+def register_optimizer(
+    name: str, factory, *, source: str, rule: str, interface: str = "gradient"
+) -> OptimizerSpec:
     """Register ``factory`` under ``name`` (unique)."""
     if name in _OPTIMIZERS:
         raise ValueError(f"optimizer {name!r} registered twice")
-    spec = OptimizerSpec(name, factory, source, rule)
+    if interface not in INTERFACES:
+        raise ValueError(f"interface must be one of {INTERFACES}, got {interface!r}")
+    spec = OptimizerSpec(name, factory, source, rule, interface)
     _OPTIMIZERS[name] = spec
     return spec
 

@@ -105,7 +105,9 @@ class TraceState(NamedTuple):
     buf: Params
 
 
-def trace(momentum: float, *, dampening: float = 0.0, nesterov: bool = False) -> GradientTransformation:
+def trace(
+    momentum: float, *, dampening: float = 0.0, nesterov: bool = False
+) -> GradientTransformation:
     """Heavy-ball or Nesterov momentum, in ``torch.optim.SGD``'s form.
 
     .. math:: b_1 = g_1,\\quad b_t = μ b_{t-1} + (1 − τ) g_t,\\qquad

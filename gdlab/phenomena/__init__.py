@@ -22,11 +22,17 @@ from gdlab.phenomena.catalog import register as register
 
 # --- Kernels and the infinite-width limit ---
 # --- In-context learning ---
+from gdlab.phenomena import ahn2023_icl_one_step_gd  # noqa: E402,F401
 # --- Implicit bias and large steps ---
 from gdlab.phenomena import soudry2018_max_margin  # noqa: E402,F401
+from gdlab.phenomena import tyurin2024_logistic_perceptron  # noqa: E402,F401
+from gdlab.phenomena import hastie2019_double_descent  # noqa: E402,F401
+from gdlab.phenomena import du2018_conservation  # noqa: E402,F401
 # --- Curvature and stability ---
 # --- Feature learning and parametrization ---
 # --- Optimizers from the seeds ---
+from gdlab.phenomena import chen2023_lion_box_constraint  # noqa: E402,F401
+from gdlab.phenomena import riedl2023_cbo_global_minimum  # noqa: E402,F401
 
 __all__ = [
     "Check",

@@ -63,34 +63,39 @@ def contract(f1: Sequence[Piece], f2: Sequence[Piece], *, trace: bool) -> Tensor
     Returns:
         ``(b1, k, b2, k)``, or ``(b1, b2)`` with ``trace``.
     """
+    if not f1:
+        raise ValueError("the model has no parameters to differentiate")
     acc: Tensor | None = None
     for p1, p2 in zip(f1, f2, strict=True):
-        term = _contract_piece(p1, p2, trace=trace)
-        acc = term if acc is None else acc.add_(term)
-    if acc is None:
-        raise ValueError("the model has no parameters to differentiate")
+        acc = _accumulate(acc, p1, p2, trace=trace)
     return acc
 
 
-def _contract_piece(p1: Piece, p2: Piece, *, trace: bool) -> Tensor:
+def _accumulate(acc: Tensor | None, p1: Piece, p2: Piece, *, trace: bool) -> Tensor:
+    """``acc + contribution(p1, p2)``, in place when ``acc`` exists (one fused pass for Grams)."""
     if isinstance(p1, JacPiece):
         b1, k, _ = p1.J.shape
         b2 = p2.J.shape[0]
         if trace:  # Σ_a <J1[i,a], J2[j,a]> is one GEMM over the flattened (a, p) axis
-            return p1.J.reshape(b1, -1) @ p2.J.reshape(b2, -1).T
-        return (p1.J.reshape(b1 * k, -1) @ p2.J.reshape(b2 * k, -1).T).view(b1, k, b2, k)
+            a1, a2, shape = p1.J.reshape(b1, -1), p2.J.reshape(b2, -1), (b1, b2)
+        else:
+            a1, a2, shape = p1.J.reshape(b1 * k, -1), p2.J.reshape(b2 * k, -1), (b1, k, b2, k)
+        if acc is None:
+            return (a1 @ a2.T).view(shape)
+        return acc.view(a1.shape[0], a2.shape[0]).addmm_(a1, a2.T).view(shape)
     b1, k, _ = p1.G.shape
     b2 = p2.G.shape[0]
-    scale = p1.X @ p2.X.T  # (b1, b2)
+    scale = p1.X @ p2.X.T  # (b1, b2): m² X1·X2 + m_b²
     if p1.m != 1.0:
         scale.mul_(p1.m * p1.m)
     if p1.mb:
         scale.add_(p1.mb * p1.mb)
     if trace:
         gg = p1.G.reshape(b1, -1) @ p2.G.reshape(b2, -1).T  # Σ_a G1[i,a]·G2[j,a]
-        return gg.mul_(scale)
-    gg = (p1.G.reshape(b1 * k, -1) @ p2.G.reshape(b2 * k, -1).T).view(b1, k, b2, k)
-    return gg.mul_(scale[:, None, :, None])
+    else:
+        gg = (p1.G.reshape(b1 * k, -1) @ p2.G.reshape(b2 * k, -1).T).view(b1, k, b2, k)
+        scale = scale[:, None, :, None]
+    return gg.mul_(scale) if acc is None else acc.addcmul_(gg, scale)
 
 
 def to_public(block: Tensor, *, trace: bool) -> Tensor:

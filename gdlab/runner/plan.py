@@ -14,7 +14,11 @@ MAX_SEEDS = 1000
 
 @dataclass(frozen=True)
 class RunSpec:
-    """One run: a phenomenon, its resolved config, one seed, a device."""
+    """One run: a phenomenon, its resolved config, one seed, a device.
+
+    ``module`` names the module that defines the phenomenon, so that a worker process (pool
+    or Ray) can import a phenomenon registered outside `gdlab.phenomena` (a plugin, a test).
+    """
 
     phenomenon: str
     preset: str
@@ -22,6 +26,7 @@ class RunSpec:
     config_hash: str
     seed: int
     device: str
+    module: str = ""
 
     @property
     def key(self) -> tuple[str, str, int]:
@@ -39,11 +44,12 @@ class Plan:
     config_hash: str
     seeds: tuple[int, ...]
     device: str
+    module: str = ""
 
     def specs(self) -> list[RunSpec]:
         """One `RunSpec` per seed."""
-        return [RunSpec(self.phenomenon, self.preset, self.config, self.config_hash, s, self.device)
-                for s in self.seeds]
+        return [RunSpec(self.phenomenon, self.preset, self.config, self.config_hash, s, self.device,
+                        self.module) for s in self.seeds]
 
     @property
     def config_dict(self) -> dict[str, Any]:
@@ -80,7 +86,8 @@ def make_plans(
         phen = catalog.get(name)
         cfg = resolve_config(phen, preset, overrides)
         seed_list = _seed_list(seeds, phen.default_seeds)
-        plans.append(Plan(name, preset, cfg, config_hash(name, cfg, device), seed_list, device))
+        plans.append(Plan(name, preset, cfg, config_hash(name, cfg, device), seed_list, device,
+                          module=getattr(phen.run, "__module__", "") or ""))
     return plans
 
 
@@ -104,8 +111,13 @@ def _check_device(device: str) -> str:
 
     if device == "cpu":
         return device
-    if device.startswith("cuda"):
+    if device == "cuda" or device.startswith("cuda:"):
         if not torch.cuda.is_available():
-            raise UserInputError("--device cuda requested but no CUDA device is available; use --device cpu")
+            raise UserInputError("--device cuda requested but no CUDA device is available; "
+                                 "use --device cpu")
+        index = device.partition(":")[2]
+        if index and (not index.isdigit() or int(index) >= torch.cuda.device_count()):
+            raise UserInputError(f"no CUDA device {device!r}: this machine has "
+                                 f"{torch.cuda.device_count()} (cuda:0 ...)")
         return device
     raise UserInputError(f"device must be cpu or cuda[:N], got {device!r}")

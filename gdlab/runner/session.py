@@ -5,6 +5,7 @@ This is the library call behind ``gdlab run`` and `gdlab.run`.
 
 from __future__ import annotations
 
+import contextlib
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -16,7 +17,7 @@ from gdlab.phenomena import catalog
 from gdlab.phenomena._protocol import RunRecord
 from gdlab.phenomena._verdict import Verdict
 from gdlab.runner.execute import RunOutcome
-from gdlab.runner.executors import run_inline, run_pool
+from gdlab.runner.executors import executor_for
 from gdlab.runner.plan import Plan, RunSpec, make_plans
 from gdlab.runner.result import Result
 from gdlab.store import Store
@@ -31,8 +32,9 @@ def run_plans(
     jobs: int = 1,
     force: bool = False,
     progress: bool = False,
-    executor: Executor | None = None,
+    executor: Executor | str | None = None,
     on_result: Callable[[Result], None] | None = None,
+    address: str | None = None,
 ) -> list[Result]:
     """Execute every run of ``plans`` not already finished in ``store``, then judge each plan.
 
@@ -40,6 +42,17 @@ def run_plans(
     unless ``force``. Each outcome is written to the store as soon as it arrives, so an
     interrupted session loses at most the runs in flight. Verdicts are computed per plan once
     all its seeds are finished, and stored.
+
+    Args:
+        plans: from `make_plans` (or `gdlab.runner.sweep_plans`).
+        store: where runs and verdicts go.
+        jobs: worker processes for the pool (and CPUs of a local Ray instance when > 1).
+        force: rerun runs that the store already has.
+        progress: progress bars.
+        executor: ``"inline" | "pool" | "ray"``, a callable ``specs -> iterator of outcomes``,
+            or ``None`` (a pool when ``jobs > 1``, else inline).
+        on_result: called with each plan's `Result` as soon as it is judged.
+        address: Ray cluster address for ``executor="ray"`` (default: a local instance).
     """
     todo: list[RunSpec] = []
     done_ids: dict[tuple[str, str, int], int] = {}
@@ -50,13 +63,8 @@ def run_plans(
                 done_ids[spec.key] = prior.id
             else:
                 todo.append(spec)
-    if executor is None:
-        if jobs > 1 and len(todo) > 1:
-            def executor(specs):
-                return run_pool(specs, jobs=jobs)
-        else:
-            def executor(specs):
-                return run_inline(specs, progress=progress)
+    if executor is None or isinstance(executor, str):
+        executor = executor_for(executor, jobs=jobs, address=address, progress=progress)
 
     remaining = {p.phenomenon + p.config_hash: len([s for s in p.specs() if s.key not in done_ids])
                  for p in plans}
@@ -104,6 +112,19 @@ def run_plans(
     return [results[p.phenomenon + p.config_hash] for p in plans]
 
 
+@contextlib.contextmanager
+def _opened(store: str | Store | None) -> Iterator[Store]:
+    """``store`` itself, or a `Store` opened at that path (``None``: in memory) and closed after."""
+    if isinstance(store, Store):
+        yield store
+        return
+    st = Store(store if store is not None else ":memory:")
+    try:
+        yield st
+    finally:
+        st.close()
+
+
 def _judge(plan: Plan, store: Store, done_ids, failed_ids, *, reused: int) -> Result:
     phen = catalog.get(plan.phenomenon)
     records, run_ids, seconds = [], [], 0.0
@@ -123,8 +144,8 @@ def _judge(plan: Plan, store: Store, done_ids, failed_ids, *, reused: int) -> Re
             verdict = phen.verdict(plan.config, complete)
             verdict = _with_failed_seeds(verdict, records, notes)
         else:
-            verdict = Verdict(plan.phenomenon, "inconclusive", 0, len(records), (), (), phen.prediction,
-                              notes=tuple(notes) or ("no run completed",))
+            verdict = Verdict(plan.phenomenon, "inconclusive", 0, len(records), (), (),
+                              phen.prediction, notes=tuple(notes) or ("no run completed",))
     except Exception:  # noqa: BLE001 — a broken verdict is reported, not raised mid-catalog
         verdict = Verdict(plan.phenomenon, "inconclusive", 0, len(records), (), (), phen.prediction,
                           notes=("verdict raised: " + _last_line(traceback.format_exc()),))
@@ -139,8 +160,9 @@ def _with_failed_seeds(verdict: Verdict, records: list[RunRecord], notes: list[s
     n_failed = sum(r.status == "failed" for r in records)
     if not n_failed:
         return verdict
-    from gdlab.phenomena._verdict import SEED_QUORUM
     import math
+
+    from gdlab.phenomena._verdict import SEED_QUORUM
 
     n = verdict.n_seeds + n_failed
     holds = verdict.seeds_holding >= math.ceil(SEED_QUORUM * n - 1e-9) and verdict.status == "holds"
@@ -180,6 +202,8 @@ def run(
     jobs: int = 1,
     force: bool = False,
     progress: bool = False,
+    executor: str | None = None,
+    address: str | None = None,
 ) -> Result | list[Result]:
     """Run a phenomenon (or ``"all"``) and return its verdict with the measurements.
 
@@ -194,6 +218,8 @@ def run(
         jobs: worker processes (1 runs inline).
         force: rerun even if the store has finished runs for the same config and seed.
         progress: show progress bars.
+        executor: ``"inline"``, ``"pool"`` or ``"ray"`` (default: a pool when ``jobs > 1``).
+        address: Ray cluster address for ``executor="ray"``; ``None`` starts a local one.
 
     Returns:
         One `Result` for a single name; a list for ``"all"`` or a list of names.
@@ -207,12 +233,9 @@ def run(
     """
     preset = "full" if full else "quick"
     plans = make_plans(name, preset=preset, seeds=seeds, overrides=overrides, device=device)
-    own = not isinstance(store, Store)
-    st = store if isinstance(store, Store) else Store(store if store is not None else ":memory:")
-    try:
-        results = run_plans(plans, st, jobs=jobs, force=force, progress=progress)
-    finally:
-        if own:
-            st.close()
+    executor_for(executor, jobs=jobs, address=address)  # bad executor input fails before any run
+    with _opened(store) as st:
+        results = run_plans(plans, st, jobs=jobs, force=force, progress=progress,
+                            executor=executor, address=address)
     single = isinstance(name, str) and name != "all"
     return results[0] if single else results

@@ -240,6 +240,13 @@ class Store:
         ).fetchall()
         return [self._verdict(r) for r in rows]
 
+    def verdicts(self, phenomenon: str | None = None) -> list[StoredVerdict]:
+        """Every verdict, optionally of one phenomenon, oldest first."""
+        q, args = "SELECT * FROM verdicts", ()
+        if phenomenon:
+            q, args = q + " WHERE phenomenon=?", (phenomenon,)
+        return [self._verdict(r) for r in self._conn.execute(q + " ORDER BY id", args)]
+
     def _verdict(self, row) -> StoredVerdict:
         vid, phen, chash, preset, created, status, _h, _n, run_ids, vjson = row
         return StoredVerdict(vid, phen, chash, preset, created, status, json.loads(run_ids),
@@ -262,6 +269,19 @@ class Store:
         else:
             rows = self._conn.execute("SELECT name, mime, data FROM artifacts WHERE run_id=?", (run_id,))
         return [(n, m, bytes(d)) for n, m, d in rows]
+
+    def read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """Rows of a read-only ``SELECT`` (for queries the methods above do not cover)."""
+        if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
+            raise ValueError("Store.read runs SELECT queries only")
+        return self._conn.execute(sql, tuple(params)).fetchall()
+
+    def count_runs(self, phenomenon: str | None = None) -> int:
+        """Number of runs (of any status), optionally of one phenomenon."""
+        q, args = "SELECT COUNT(*) FROM runs", ()
+        if phenomenon:
+            q, args = q + " WHERE phenomenon=?", (phenomenon,)
+        return int(self._conn.execute(q, args).fetchone()[0])
 
     def integrity_ok(self) -> bool:
         """``PRAGMA integrity_check`` says ok."""

@@ -12,9 +12,22 @@ CASES = [
     ("sgd", torch.optim.SGD, {"lr": 0.05, "momentum": 0.9, "dampening": 0.1, "weight_decay": 0.02}),
     ("sgd", torch.optim.SGD, {"lr": 0.05, "momentum": 0.8, "nesterov": True, "weight_decay": 0.02}),
     ("adam", torch.optim.Adam, {"lr": 0.01}),
-    ("adam", torch.optim.Adam, {"lr": 0.01, "betas": (0.8, 0.99), "eps": 1e-6, "weight_decay": 0.1}),
+    ("adam", torch.optim.Adam,
+     {"lr": 0.01, "betas": (0.8, 0.99), "eps": 1e-6, "weight_decay": 0.1}),
     ("adamw", torch.optim.AdamW, {"lr": 0.01}),
     ("adamw", torch.optim.AdamW, {"lr": 0.02, "betas": (0.85, 0.995), "weight_decay": 0.3}),
+    ("adagrad", torch.optim.Adagrad, {}),
+    ("adagrad", torch.optim.Adagrad, {"lr": 0.1, "lr_decay": 0.05}),
+    ("adagrad", torch.optim.Adagrad,
+     {"lr": 0.05, "lr_decay": 0.01, "weight_decay": 0.1, "initial_accumulator_value": 0.3,
+      "eps": 1e-6}),
+]
+
+MUON_CASES = [
+    {},
+    {"lr": 0.02, "weight_decay": 0.0},
+    {"lr": 0.05, "weight_decay": 0.01, "momentum": 0.9, "nesterov": False, "ns_steps": 3},
+    {"lr": 0.03, "adjust_lr_fn": "match_rms_adamw", "ns_coefficients": (3.0, -3.2, 1.2)},
 ]
 
 
@@ -102,3 +115,48 @@ def test_unknown_optimizer_suggests_name():
 
     with pytest.raises(UserInputError, match="adam"):
         optim.get_optimizer("adma")
+
+
+def _matrix_problem(seed=0):
+    """Two matrix leaves, one tall and one wide (Muon takes matrices only)."""
+    g = torch.Generator().manual_seed(seed)
+    a = torch.randn(8, 3, generator=g, dtype=torch.float64)
+    b = torch.randn(3, 5, generator=g, dtype=torch.float64)
+    x = torch.randn(10, 5, generator=g, dtype=torch.float64)
+    y = torch.randn(10, 8, generator=g, dtype=torch.float64)
+
+    def loss(p):
+        return ((torch.tanh(x @ p["b"].T) @ p["a"].T - y) ** 2).mean()
+
+    return {"a": a, "b": b}, loss
+
+
+@pytest.mark.parametrize("hyper", MUON_CASES)
+def test_muon_matches_torch_optim_bitwise(hyper):
+    params, loss = _matrix_problem()
+    ref = [torch.nn.Parameter(params["a"].clone()), torch.nn.Parameter(params["b"].clone())]
+    ref_opt = torch.optim.Muon(ref, **hyper)
+    mine = [torch.nn.Parameter(params["a"].clone()), torch.nn.Parameter(params["b"].clone())]
+    opt = optim.torch_optimizer("muon", mine, **hyper)
+    tx = optim.muon(**hyper)
+    state = tx.init(params)
+    for _ in range(6):
+        for o, ps in ((ref_opt, ref), (opt, mine)):
+            o.zero_grad()
+            loss({"a": ps[0], "b": ps[1]}).backward()
+            o.step()
+        updates, state = tx.update(torch.func.grad(loss)(params), state, params)
+        params = optim.apply_updates(params, updates)
+    for key, r, m in zip(("a", "b"), ref, mine, strict=True):
+        assert torch.equal(params[key], r.detach()), (params[key] - r).abs().max()
+        assert torch.equal(m.detach(), r.detach())
+
+
+def test_newton_schulz_matches_torch_muon_kernel_bitwise():
+    from torch.optim._muon import _zeropower_via_newtonschulz
+
+    g = torch.Generator().manual_seed(3)
+    for shape in [(7, 4), (4, 7), (5, 5)]:
+        x = torch.randn(*shape, generator=g, dtype=torch.float64)
+        ref = _zeropower_via_newtonschulz(x, optim._orthogonal.MUON_COEFFICIENTS, 5, 1e-7)
+        assert torch.equal(optim.newton_schulz(x), ref.to(torch.float64))

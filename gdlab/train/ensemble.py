@@ -1,0 +1,568 @@
+"""Train many models of one shape as one batched computation.
+
+An ensemble is a stacked parameter dict (`gdlab.core.stack`: every leaf has a leading member
+axis ``m``). An *objective* maps it to every member's loss and gradient at once::
+
+    objective(params) -> (losses (m,), grads {k: (m, *shape)})      # or (params, batch)
+
+and `train_ensemble` applies any pure `gdlab.optim` rule to it, with the divergence semantics
+of the single-model loop `gdlab.train.train`, per member: a member whose loss turns NaN/inf or
+blows up is marked ``diverged`` and frozen at its last parameters; the others go on.
+
+Two objectives:
+
+- `mlp_objective` (fast path): a `gdlab.models.MLP` (any parametrization, any activation)
+  with hand-derived forward and backward passes over stacked weights, as one GEMM for a
+  shared input layer and `torch.baddbmm` elsewhere, in the ``(features, samples)`` layout so
+  that every product is contiguous. Members are processed in chunks sized to stay in cache.
+  On a 2-core CPU this beats both `torch.func.vmap` and a Python loop over models
+  (``bench/ensemble.py``).
+- `vmap_objective` (any model): ``vmap(grad_and_value(loss_fn))``.
+
+Example::
+
+    nets = [MLP(16, (32, 32), generator=generator(s)) for s in range(8)]
+    params = stack([functionalize(n)[1] for n in nets])
+    res = train_ensemble(mlp_objective(nets[0], mse, data=(x, y)), params, optim.sgd(0.1), 500)
+    res.member(3).losses        # member 3, as `train` would have returned it
+
+A phenomenon that trains all its seeds as one ensemble opts in with `seeds_at_once`.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from gdlab._typing import LossFn, Params
+from gdlab.errors import Diverged
+from gdlab.optim import EmptyState, GradientTransformation, apply_updates, materialize
+from gdlab.train.loop import TrainResult, _cycle
+
+Objective = Callable[..., tuple[Tensor, Params]]
+"""``objective(params[, batch]) -> (losses (m,), grads)`` over stacked params."""
+EnsembleProbe = Callable[[int, Params], "dict[str, Tensor] | None"]
+"""``probe(step, stacked_params) -> {name: values (m,)}``."""
+Logger = Callable[[str, int, float], None]
+
+# Working-set budget per chunk of members (bytes of one layer's activations). Measured on the
+# 2-core EPYC of bench/RESULTS.md: chunks whose activations fit in L2 (1 MiB per core) beat
+# one batch of all members, which streams every layer through memory.
+CHUNK_BYTES = 1 << 20
+
+
+# --------------------------------------------------------------------------------------------
+# Fast path: stacked MLP with a hand-derived backward pass
+# --------------------------------------------------------------------------------------------
+# φ'(z) from (z, h = φ(z)); an activation missing here is differentiated by autograd.
+_DERIVATIVES: dict[str, Callable[[Tensor, Tensor], Tensor] | None] = {
+    "relu": lambda z, h: h > 0,
+    "tanh": lambda z, h: 1 - h * h,
+    "sigmoid": lambda z, h: h * (1 - h),
+    "erf": lambda z, h: (2 / math.sqrt(math.pi)) * torch.exp(-z * z),
+    "sin": lambda z, h: torch.cos(z),
+    "softplus": lambda z, h: torch.sigmoid(z),
+    "identity": None,  # φ' = 1: nothing to multiply
+}
+
+
+@dataclass(frozen=True)
+class _Layer:
+    weight: str  # parameter name of w: (out, in)
+    bias: str | None
+    multiplier: float
+    b_multiplier: float
+
+
+def _mlp_layers(model: torch.nn.Module) -> list[_Layer]:
+    """The dense layers of a `gdlab.models.MLP`, read from the module."""
+    layers = getattr(model, "layers", None)
+    if layers is None or not hasattr(model, "activation_name"):
+        raise TypeError(f"mlp_objective needs a gdlab.models.MLP, got {type(model).__name__}; "
+                        "use vmap_objective for other models")
+    out = []
+    for i, layer in enumerate(layers):
+        if not hasattr(layer, "multiplier"):
+            raise TypeError(f"layer {i} is {type(layer).__name__}, not a ScaledLinear")
+        bias = f"layers.{i}.bias" if layer.bias is not None else None
+        out.append(_Layer(f"layers.{i}.weight", bias, float(layer.multiplier),
+                          float(layer.b_multiplier)))
+    return out
+
+
+def _chunk_size(m: int, n: int, widths: Sequence[int], itemsize: int) -> int:
+    """Members per chunk so that one layer's activations, ``chunk·n·width``, fit the budget."""
+    per_member = n * max(widths) * itemsize
+    return max(1, min(m, CHUNK_BYTES // max(per_member, 1)))
+
+
+class _StackedMLP:
+    """Forward and hand-derived backward of ``m`` stacked MLPs.
+
+    Activations are kept as ``(m, width, n)`` (features × samples), so that with a shared
+    input the first layer is one GEMM ``(m·width, d) @ (d, n)`` and every other product is a
+    contiguous `torch.baddbmm`.
+    """
+
+    def __init__(self, model: torch.nn.Module):
+        self.layers = _mlp_layers(model)
+        self.act_name = model.activation_name
+        self.act = model.act
+        self.d_act = _DERIVATIVES.get(self.act_name, "autograd")
+        self.out_scale = float(getattr(model, "out_scale", 1.0))
+        self.widths = [layer.out_features for layer in model.layers]
+
+    def forward(self, params: Params, xt: Tensor, *, keep: bool = False):
+        """Outputs ``(m, out, n)`` from inputs ``xt``: ``(d, n)`` shared or ``(m, d, n)``.
+
+        With ``keep``, also the list of ``(z, h)`` pre/post-activations for `backward`.
+        """
+        cache = []
+        h = xt
+        last = len(self.layers) - 1
+        for i, L in enumerate(self.layers):
+            z = self._linear(params, L, h)
+            if i == last:
+                break
+            if self.d_act == "autograd" and keep:
+                z = z.detach().requires_grad_(True)
+                with torch.enable_grad():
+                    a = self.act(z)
+                cache.append((z, a))
+                h = a.detach()
+            else:
+                h = self.act(z)
+                if keep:
+                    cache.append((z, h))
+        out = z * self.out_scale if self.out_scale != 1.0 else z
+        return (out, cache) if keep else out
+
+    def _linear(self, params: Params, L: _Layer, h: Tensor) -> Tensor:
+        w = params[L.weight]  # (m, o, i)
+        m, o, _ = w.shape
+        if h.dim() == 2:  # shared input (i, n): one GEMM for all members
+            b = None if L.bias is None else params[L.bias].reshape(m * o, 1)
+            wf = w.reshape(m * o, -1)
+            z = (torch.mm(wf, h) if b is None else torch.addmm(b, wf, h, beta=L.b_multiplier,
+                                                              alpha=L.multiplier)).view(m, o, -1)
+            if b is None and L.multiplier != 1.0:
+                z = z.mul_(L.multiplier)
+            return z
+        if L.bias is None:
+            z = torch.bmm(w, h)
+            return z.mul_(L.multiplier) if L.multiplier != 1.0 else z
+        return torch.baddbmm(params[L.bias].unsqueeze(-1), w, h, beta=L.b_multiplier,
+                             alpha=L.multiplier)
+
+    def backward(self, params: Params, xt: Tensor, cache, dout: Tensor) -> Params:
+        """Gradients of ``Σ_members loss`` from ``dout = ∂loss/∂out``, ``(m, out, n)``."""
+        grads: Params = {}
+        delta = dout * self.out_scale if self.out_scale != 1.0 else dout  # ∂/∂z of the last layer
+        for i in range(len(self.layers) - 1, -1, -1):
+            L = self.layers[i]
+            h_prev = xt if i == 0 else cache[i - 1][1]
+            if h_prev.dim() == 2:  # shared input: ∂w = δ xᵀ as one GEMM over members
+                m, o, n = delta.shape
+                gw = torch.mm(delta.reshape(m * o, n), h_prev.T).view(m, o, -1)
+            else:
+                gw = torch.bmm(delta, h_prev.transpose(1, 2))
+            grads[L.weight] = gw.mul_(L.multiplier) if L.multiplier != 1.0 else gw
+            if L.bias is not None:
+                gb = delta.sum(-1)
+                grads[L.bias] = gb.mul_(L.b_multiplier) if L.b_multiplier != 1.0 else gb
+            if i == 0:
+                break
+            dh = torch.bmm(params[L.weight].transpose(1, 2), delta)  # (m, i, n)
+            if L.multiplier != 1.0:
+                dh.mul_(L.multiplier)
+            z, h = cache[i - 1]
+            delta = self._act_backward(z, h, dh)
+        return {k: grads[k] for k in self._names()}
+
+    def _act_backward(self, z: Tensor, h: Tensor, dh: Tensor) -> Tensor:
+        if self.d_act is None:
+            return dh
+        if self.d_act == "autograd":
+            (dz,) = torch.autograd.grad(h, z, dh)
+            return dz
+        return dh.mul_(self.d_act(z, h))
+
+    def _names(self) -> list[str]:
+        return [n for L in self.layers for n in (L.weight, L.bias) if n is not None]
+
+
+def mlp_objective(
+    model: torch.nn.Module,
+    loss: LossFn,
+    data: tuple[Tensor, Tensor] | None = None,
+    *,
+    chunk: int | None = None,
+) -> Objective:
+    """Losses and gradients of stacked copies of ``model`` (a `gdlab.models.MLP`).
+
+    Args:
+        model: the shape (and parametrization, activation, output scale) of every member; its
+            own parameter values are not used.
+        loss: ``loss(pred, target) -> scalar`` for one model, e.g. `gdlab.train.mse`; its
+            gradient with respect to the outputs is taken by autograd, the network's by hand.
+        data: ``(x, y)`` for full-batch training; then ``objective(params)``. Without it,
+            ``objective(params, (x, y))`` (one batch per step). ``x: (n, d)`` is shared by
+            all members; ``x: (m, n, d)`` gives each member its own data (and then
+            ``y`` carries the member axis too).
+        chunk: members per batched computation; default: sized so activations stay in cache.
+
+    Returns:
+        ``objective(params[, batch]) -> (losses (m,), grads)`` with ``grads`` stacked like
+        ``params`` (keys of ``model.named_parameters()``).
+    """
+    net = _StackedMLP(model)
+
+    def value_and_grad(params: Params, batch: tuple[Tensor, Tensor]) -> tuple[Tensor, Params]:
+        x, y = batch
+        per_member = x.dim() == 3
+        xt = x.transpose(-1, -2).contiguous()  # (d, n) or (m, d, n)
+        m = next(iter(params.values())).shape[0]
+        size = chunk or _chunk_size(m, x.shape[-2], net.widths, x.element_size())
+        if size >= m:
+            return _chunk_vg(net, loss, params, xt, y, per_member)
+        parts = []
+        for s in range(0, m, size):
+            sl = slice(s, s + size)
+            p = {k: v[sl] for k, v in params.items()}
+            parts.append(_chunk_vg(net, loss, p, xt[sl] if per_member else xt,
+                                   y[sl] if per_member else y, per_member))
+        return (torch.cat([lo for lo, _ in parts]),
+                {k: torch.cat([g[k] for _, g in parts]) for k in parts[0][1]})
+
+    if data is not None:
+        return lambda params: value_and_grad(params, data)
+    return value_and_grad
+
+
+def _chunk_vg(net: _StackedMLP, loss: LossFn, params: Params, xt: Tensor, y: Tensor,
+              per_member: bool) -> tuple[Tensor, Params]:
+    out, cache = net.forward(params, xt, keep=True)  # (m, out, n)
+    pred = out.detach().transpose(1, 2).requires_grad_(True)  # (m, n, out)
+    with torch.enable_grad():
+        losses = torch.func.vmap(loss, in_dims=(0, 0 if per_member else None))(pred, y)
+        (dpred,) = torch.autograd.grad(losses.sum(), pred)
+    grads = net.backward(params, xt, cache, dpred.transpose(1, 2))
+    return losses.detach(), grads
+
+
+def stacked_mlp(model: torch.nn.Module) -> Callable[[Params, Tensor], Tensor]:
+    """``f(stacked_params, x) -> (m, n, out)``: the batched forward of `mlp_objective`.
+
+    ``x`` is ``(n, d)`` (shared) or ``(m, n, d)``.
+    """
+    net = _StackedMLP(model)
+
+    def f(params: Params, x: Tensor) -> Tensor:
+        return net.forward(params, x.transpose(-1, -2)).transpose(1, 2)
+
+    return f
+
+
+def vmap_objective(loss_fn: Callable[..., Tensor], *, batch_per_member: bool = False) -> Objective:
+    """Any model: ``loss_fn(params[, batch])`` of one model, vmapped over the members.
+
+    Args:
+        loss_fn: what `gdlab.train.train` takes: ``loss_fn(params)`` or ``loss_fn(params, batch)``.
+        batch_per_member: the batch carries a leading member axis (else it is shared).
+    """
+    vg = torch.func.grad_and_value(loss_fn)
+
+    def objective(params: Params, *batch) -> tuple[Tensor, Params]:
+        dims = (0,) + ((0 if batch_per_member else None),) * len(batch)
+        grads, losses = torch.func.vmap(vg, in_dims=dims)(params, *batch)
+        return losses.detach(), grads
+
+    return objective
+
+
+# --------------------------------------------------------------------------------------------
+# The ensemble loop
+# --------------------------------------------------------------------------------------------
+@dataclass
+class EnsembleResult:
+    """What `train_ensemble` returns; ``member(i)`` is member ``i`` as `train` returns it.
+
+    Attributes:
+        params: final stacked parameters (each diverged member: its last parameters).
+        state: final optimizer state.
+        status: per member, ``"ok"`` or ``"diverged"``.
+        steps: per member, the number of updates applied.
+        losses: per member, the training loss before each update.
+        probes: per member, ``{name: [(step, value), ...]}``.
+        reasons: per member, why it diverged (``""`` if it did not).
+    """
+
+    params: Params
+    state: Any
+    status: list[str]
+    steps: list[int]
+    losses: list[list[float]]
+    probes: list[dict[str, list[tuple[int, float]]]]
+    reasons: list[str]
+
+    @property
+    def size(self) -> int:
+        """Number of members ``m``."""
+        return len(self.status)
+
+    @property
+    def diverged(self) -> list[bool]:
+        """Per member, whether it diverged."""
+        return [s == "diverged" for s in self.status]
+
+    def member(self, i: int) -> TrainResult:
+        """Member ``i`` as a `TrainResult` (its parameters unstacked; no optimizer state)."""
+        params = {k: v[i] for k, v in self.params.items()}
+        return TrainResult(params, None, self.status[i], self.steps[i], self.losses[i],
+                           self.probes[i], self.reasons[i])
+
+
+def train_ensemble(
+    objective: Objective,
+    params: Params,
+    tx: GradientTransformation,
+    steps: int,
+    *,
+    batches: Iterable[Any] | None = None,
+    probes: Sequence[tuple[int, EnsembleProbe]] = (),
+    log: Sequence[Logger] | None = None,
+    log_every: int = 1,
+    blowup: float = 1e8,
+    stop: Callable[[int, Tensor], Tensor] | None = None,
+    progress: Callable[[int], Iterable[int]] | None = None,
+    state: Any = None,
+) -> EnsembleResult:
+    """Run ``steps`` updates of ``tx`` on every member of a stacked ensemble at once.
+
+    Per member this is `gdlab.train.train`: the same losses, probe schedule, final evaluation
+    and divergence rule (NaN/inf loss or gradient, or loss above ``blowup ×`` its initial
+    loss). A member that diverges or stops is frozen (its gradient zeroed, its parameters
+    kept) while the others continue.
+
+    Args:
+        objective: ``objective(params[, batch]) -> (losses (m,), grads)``, e.g.
+            `mlp_objective` or `vmap_objective`.
+        params: stacked initial parameters ``{k: (m, *shape)}`` (not modified).
+        tx: a pure update rule, applied to the stacked leaves: right for elementwise rules
+            (SGD, Adam, ...); wrap rules that look at a whole leaf in `gdlab.optim.vmapped`.
+        steps: number of updates.
+        batches: one batch per step (cycled), passed as ``objective(params, batch)``.
+        probes: ``(every, probe)``; ``probe(step, params) -> {name: (m,) values}``, run at
+            steps ``0, every, …`` and after the last update, as in `train`.
+        log: one ``log(name, step, value)`` per member (e.g. ``[c.log for c in ctxs]``); each
+            gets its own member's loss and probe values while it is running.
+        log_every: loss logging period.
+        blowup: divergence threshold relative to each member's initial loss.
+        stop: ``stop(step, losses) -> (m,) bool``: members to finish now with status ok.
+        progress: wraps ``range(steps)``, e.g. ``ctx.trange``.
+        state: optimizer state to resume from (default ``tx.init(params)``).
+
+    Returns:
+        An `EnsembleResult`.
+    """
+    params = {k: v.detach() for k, v in params.items()}
+    m = _size(params)
+    if log is not None and len(log) != m:
+        raise ValueError(f"log has {len(log)} loggers for {m} members")
+    state = tx.init(params) if state is None else state
+    run = _Members(m, probes, log)
+    batch_iter = _cycle(batches) if batches is not None else None
+    first: Tensor | None = None
+    step = 0
+    for step in progress(steps) if progress is not None else range(steps):
+        batch = (next(batch_iter),) if batch_iter is not None else ()
+        losses, grads = objective(params, *batch)
+        if first is None:
+            first = losses.clone()
+        run.check(step, losses, first, blowup, _finite_rows(grads))
+        if not run.any_alive:
+            break
+        run.record(step, losses, log_every)
+        run.probe(step, params, steps)
+        if stop is not None:
+            run.finish(step, stop(step, losses))
+            if not run.any_alive:
+                break
+        if not all(run.alive_list):
+            grads = _masked(grads, run.alive)
+        updates, state = tx.update(grads, state, params)
+        params = run.freeze(apply_updates(params, updates), params)
+    else:
+        step = steps
+    if steps > 0 and step == steps and run.any_alive:
+        batch = (next(batch_iter),) if batch_iter is not None else ()
+        with torch.no_grad():
+            final, _ = objective(params, *batch)
+        run.check(steps, final, first if first is not None else final, blowup, None)
+        run.record(steps, final, 1, finished=True)
+        run.probe(steps, params, steps)
+    run.close(steps)
+    return EnsembleResult(params, state, run.status, run.steps, run.losses, run.probes, run.reasons)
+
+
+class _Members:
+    """Per-member bookkeeping of `train_ensemble`: who is running, losses, probe outputs."""
+
+    def __init__(self, m: int, probes, log):
+        self.m, self.probes_spec, self.log = m, probes, log
+        self.alive_list = [True] * m
+        self.alive = torch.ones(m, dtype=torch.bool)
+        self.status = ["ok"] * m
+        self.steps = [0] * m
+        self.losses: list[list[float]] = [[] for _ in range(m)]
+        self.probes: list[dict[str, list[tuple[int, float]]]] = [{} for _ in range(m)]
+        self.reasons = [""] * m
+
+    @property
+    def any_alive(self) -> bool:
+        return any(self.alive_list)
+
+    def _end(self, i: int, step: int, status: str, reason: str = "") -> None:
+        self.alive_list[i] = False
+        self.status[i], self.steps[i], self.reasons[i] = status, step, reason
+
+    def _sync(self, device: torch.device) -> None:
+        self.alive = torch.tensor(self.alive_list, dtype=torch.bool, device=device)
+
+    def check(self, step: int, losses: Tensor, first: Tensor, blowup: float,
+              finite_grads: Tensor | None) -> None:
+        """Mark members whose loss (or gradient) is non-finite or blew up as diverged."""
+        ok = torch.isfinite(losses) & (losses <= blowup * first.abs().clamp_min(1e-12))
+        if finite_grads is not None:
+            ok &= finite_grads
+        if bool((ok | ~self.alive.to(ok.device)).all()):
+            return
+        vals, firsts, grads_ok = losses.tolist(), first.tolist(), (
+            finite_grads.tolist() if finite_grads is not None else [True] * self.m)
+        for i, good in enumerate(ok.tolist()):
+            if self.alive_list[i] and not good:
+                self._end(i, step, "diverged", _reason(vals[i], firsts[i], blowup, grads_ok[i]))
+        self._sync(losses.device)
+
+    def finish(self, step: int, done: Tensor) -> None:
+        """Members flagged by ``stop`` end with status ok."""
+        for i, d in enumerate(done.tolist()):
+            if d and self.alive_list[i]:
+                self._end(i, step, "ok")
+        self._sync(done.device)
+
+    def record(self, step: int, losses: Tensor, log_every: int, finished: bool = False) -> None:
+        vals = losses.tolist()
+        for i, v in enumerate(vals):
+            if not self.alive_list[i]:
+                continue
+            if not finished:
+                self.losses[i].append(v)
+            if self.log is not None and step % log_every == 0:
+                self.log[i]("loss", step, v)
+
+    def probe(self, step: int, params: Params, steps: int) -> None:
+        for every, fn in self.probes_spec:
+            if step % every and step != steps:
+                continue
+            for name, values in (fn(step, params) or {}).items():
+                for i, v in enumerate(torch.as_tensor(values).reshape(-1).tolist()):
+                    if self.alive_list[i]:
+                        self.probes[i].setdefault(name, []).append((step, float(v)))
+                        if self.log is not None:
+                            self.log[i](name, step, float(v))
+
+    def freeze(self, new: Params, old: Params) -> Params:
+        """Stopped members keep their old parameters."""
+        if all(self.alive_list):
+            return new
+        return {k: torch.where(_bcast(self.alive, v), v, old[k]) for k, v in new.items()}
+
+    def close(self, steps: int) -> None:
+        for i in range(self.m):
+            if self.alive_list[i]:
+                self._end(i, steps, "ok")
+
+
+def _reason(value: float, first: float, blowup: float, grad_ok: bool) -> str:
+    if not math.isfinite(value):
+        return f"loss became {value}"
+    if not grad_ok:
+        return "non-finite gradient"
+    return f"loss {value:.3g} exceeded {blowup:g} × initial {first:.3g}"
+
+
+def _size(params: Params) -> int:
+    sizes = {v.shape[0] if v.dim() else None for v in params.values()}
+    if len(sizes) != 1 or None in sizes:
+        raise ValueError(f"params must be stacked with one leading member axis; got sizes {sizes}")
+    return sizes.pop()
+
+
+def _finite_rows(tree: Params) -> Tensor:
+    """``(m,)``: whether every entry of each member's leaves is finite."""
+    out = None
+    for v in tree.values():
+        f = torch.isfinite(v).reshape(v.shape[0], -1).all(1)
+        out = f if out is None else out & f
+    return out
+
+
+def _bcast(mask: Tensor, like: Tensor) -> Tensor:
+    return mask.to(like.device).reshape((-1,) + (1,) * (like.dim() - 1))
+
+
+def _masked(grads: Params, alive: Tensor) -> Params:
+    """Zero the gradients of frozen members, so no NaN reaches the optimizer state."""
+    return {k: torch.where(_bcast(alive, g), g, torch.zeros((), dtype=g.dtype, device=g.device))
+            for k, g in grads.items()}
+
+
+def member_scale(factors: Tensor | Sequence[float]) -> GradientTransformation:
+    """``u_i ← factors[i] · u_i``: one hyper-parameter per member (e.g. learning rates).
+
+    Chain it after a rule with unit learning rate: ``chain(optim.sgd(1.0), member_scale(lrs))``
+    is GD with member ``i`` at step size ``lrs[i]``.
+    """
+    # float64 so that e.g. lr = 0.05 is not first rounded to float32.
+    f = torch.as_tensor(factors, dtype=torch.float64) if not torch.is_tensor(factors) else factors
+
+    def init(params: Params) -> EmptyState:
+        return EmptyState()
+
+    def update(updates, state, params=None, **extra):
+        u = materialize(updates, params)
+        return {k: g * _bcast(f.to(dtype=g.dtype), g) for k, g in u.items()}, state
+
+    return GradientTransformation(init, update)
+
+
+# --------------------------------------------------------------------------------------------
+# Phenomena: all seeds of one config as one ensemble
+# --------------------------------------------------------------------------------------------
+def seeds_at_once(run_seeds: Callable[[Any, list], list]) -> Callable[[Any, Any], dict]:
+    """Turn ``run_seeds(cfg, ctxs) -> [dict | Diverged, ...]`` into a phenomenon's ``run``.
+
+    The returned ``run(cfg, ctx)`` is the ordinary one-seed entry point (it calls
+    ``run_seeds(cfg, [ctx])``); the runner sees the ``run_seeds`` attribute and executes the
+    pending seeds of one config in a single call, e.g. as one `train_ensemble`. Return a
+    `gdlab.errors.Diverged` *instance* (not raised) for a seed that diverged; the others are
+    recorded as usual. Take randomness from ``ctx.generator()``: the global RNGs are seeded
+    from the first seed of the call only.
+    """
+
+    @functools.wraps(run_seeds)
+    def run(cfg, ctx) -> dict:
+        (out,) = run_seeds(cfg, [ctx])
+        if isinstance(out, Diverged):
+            raise out
+        return out
+
+    run.run_seeds = run_seeds  # type: ignore[attr-defined]
+    return run
