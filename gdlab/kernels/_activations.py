@@ -54,42 +54,6 @@ axis: for tanh at variance 2 the error of ``E[φ'φ']`` against 256 nodes is 2.5
 converge within `MEHLER_MAX_TERMS`; raise ``gh_nodes`` there for more accuracy.
 """
 
-MEHLER_TOL` · ``E[φ²]``.
-- **Tensor-product Gauss-Hermite** (the fallback when the expansion does not converge within
-  `MEHLER_MAX_TERMS`, e.g. for a non-smooth callable, and the scheme of neural-tangents'
-  ``stax.ElementwiseNumerical``): ``u = √q1 z``, ``v = √q2 (ρ z + √(1 − ρ²) w)`` with
-  independent standard normals, ``E[g(u, v)] ≈ Σ_ab ω_a ω_b g(u(z_a), v(z_a, w_b))``.
-
-These conventions are neural-tangents' ``stax.Relu()``, ``stax.Erf()``, ``stax.Identity()``,
-``stax.Gelu()``, ``stax.Sin()`` and ``stax.ElementwiseNumerical(fn, deg)``.
-"""
-
-from __future__ import annotations
-
-import math
-from collections.abc import Callable
-from functools import lru_cache
-from typing import NamedTuple
-
-import numpy as np
-import torch
-from scipy.special import roots_hermitenorm
-from torch import Tensor
-from torch.nn import functional as F
-
-CLOSED_FORM = ("relu", "erf", "identity")
-
-GH_NODES = 64
-"""Default Gauss-Hermite nodes per dimension (64² = 4096 evaluations per kernel entry).
-
-GH converges only like ``exp(−c√N)`` for activations with complex poles near the real axis:
-for tanh at variance 2 the error of ``E[φ'φ']`` measured against 256 nodes is 2.5e-3 (16
-nodes), 1.5e-4 (32), 1.5e-6 (64), 1.7e-9 (128). 64 nodes keep the kernels within 1e-5 of the
-exact values for variances up to a few (checked against neural-tangents' closed-form Gelu and
-Sin and its 256-node quadrature in ``tests/kernels``); ask for more with ``gh_nodes=`` when
-pre-activation variances are large (``w_std`` ≫ 1).
-"""
-
 MEHLER_TOL = 1e-10
 """Relative truncation error allowed for the Mehler series (tail energy / ``E[φ²]``, which
 bounds every entry's relative error): five orders below the 1e-5 agreement asked of the

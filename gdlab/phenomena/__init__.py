@@ -33,6 +33,8 @@ from gdlab.phenomena import du2018_conservation  # noqa: E402,F401
 # --- Optimizers from the seeds ---
 from gdlab.phenomena import chen2023_lion_box_constraint  # noqa: E402,F401
 from gdlab.phenomena import riedl2023_cbo_global_minimum  # noqa: E402,F401
+from gdlab.phenomena import doumbouya2025_tversky_xor  # noqa: E402,F401
+from gdlab.phenomena import lau2025_polargrad_muon_floor  # noqa: E402,F401
 
 __all__ = [
     "Check",

@@ -37,12 +37,14 @@ RATIO_BAND = (1.6, 2.5)  # CATALOG.md: halving the step halves the drift (first-
 
 @dataclass(frozen=True)
 class Config:
-    """Quick sizes: d = 6 inputs, n = 64 points, flow time T = 10, η = 0.005.
+    """Quick sizes: d = 6 inputs, n = 64 points, flow time T = 5, η = 0.0025.
 
-    The step is a discretization of the flow, chosen small enough that GD tracks it. Measured
-    before this choice (3 seeds, T = 20, η = 0.01): deep-linear drift 1.8-2.8% with
-    drift(η)/drift(η/2) = 2.01 — exactly the O(η) law, but a coarser step than the 1% test
-    allows. Time and step were then set to T = 10, η = 0.005 (drift ∝ η·T).
+    The step is a discretization of the flow and has to be small enough for GD to track it;
+    the catalog fixes the tolerance (1%), not the step. Measured on the way to this choice
+    (deep-linear relative drift, 5 seeds unless noted): T = 20, η = 0.01: 1.8-2.8% (3 seeds);
+    T = 10, η = 0.005: 0.66-1.42%, i.e. 2 of 5 seeds under 1%. In both, drift(η)/drift(η/2)
+    was 2.00 ± 0.01: the drift is exactly first order in η, and most of it accrues early,
+    while the gradients are large. η = 0.0025 puts the expected drift near 0.5%.
     """
 
     d: int = 6
@@ -52,8 +54,8 @@ class Config:
     n: int = 64
     init_std: float = 0.25  # per entry, before the 1/√fan-in scaling
     teacher_scale: float = 3.0
-    flow_time: float = 10.0  # T = η · steps
-    lr: float = 0.005  # η; the comparison run uses η/2 and twice the steps
+    flow_time: float = 5.0  # T = η · steps; the weights have moved > 100% by then
+    lr: float = 0.0025  # η; the comparison run uses η/2 and twice the steps
     log_points: int = 50
 
     def __post_init__(self):
@@ -173,7 +175,7 @@ PHENOMENON = register(Phenomenon(
     run=run,
     verdict=verdict,
     figure=figure,
-    presets={"full": {"d": 20, "hidden": 32, "out": 5, "relu_hidden": 256, "n": 256, "lr": 0.0025}},
+    presets={"full": {"d": 20, "hidden": 32, "out": 5, "relu_hidden": 256, "n": 256, "lr": 0.00125, "flow_time": 10.0}},
     prediction="zero drift under flow; drift(η)/drift(η/2) = 2",
     group="Implicit bias and large steps",
 ))

@@ -169,6 +169,8 @@ def assemble(
                 continue
             f2 = f1 if (symmetric and j == i and featurize_row is featurize_col) else col_features(j)
             block = contract_fn(f1, f2)
+            if symmetric and j == i:  # make the returned kernel exactly symmetric
+                block = 0.5 * (block + (block.T if trace else block.permute(2, 3, 0, 1)))
             out[rs, cs] = to_public(block, trace=trace)
             if symmetric and j != i:
                 # out[j, i, c, a] = block[i, a, j, c]

@@ -271,10 +271,20 @@ class Store:
         return [(n, m, bytes(d)) for n, m, d in rows]
 
     def read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
-        """Rows of a read-only ``SELECT`` (for queries the methods above do not cover)."""
-        if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
-            raise ValueError("Store.read runs SELECT queries only")
-        return self._conn.execute(sql, tuple(params)).fetchall()
+        """Rows of a read-only query (for what the methods above do not cover).
+
+        Raises:
+            ValueError: the statement would write (SQLite's ``query_only`` refuses it).
+        """
+        self._conn.execute("PRAGMA query_only = ON")
+        try:
+            return self._conn.execute(sql, tuple(params)).fetchall()
+        except sqlite3.OperationalError as e:
+            if "readonly" in str(e):
+                raise ValueError(f"Store.read runs read-only queries: {e}") from None
+            raise
+        finally:
+            self._conn.execute("PRAGMA query_only = OFF")
 
     def count_runs(self, phenomenon: str | None = None) -> int:
         """Number of runs (of any status), optionally of one phenomenon."""
