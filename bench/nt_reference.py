@@ -5,7 +5,7 @@ repository (CI has no JAX; the tests read the fixture)::
 
     python3 -m venv /work/venv-nt
     /work/venv-nt/bin/pip install jax==0.4.23 jaxlib==0.4.23 "numpy<2" neural-tangents scipy
-    /work/venv-nt/bin/python bench/nt_reference.py            # -> tests/kernels/data/nt_mlp_kernels.json
+    /work/venv-nt/bin/python bench/nt_reference.py   # -> tests/kernels/data/nt_mlp_kernels.json
 
 Each case is ``stax.serial(*[Dense(width, W_std, b_std), act] * hidden_layers,
 Dense(1, W_std, b_std))`` evaluated in float64 (``JAX_ENABLE_X64``) on random inputs.
@@ -32,7 +32,8 @@ from neural_tangents import stax  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_OUT = os.path.join(HERE, "..", "tests", "kernels", "data", "nt_mlp_kernels.json")
-REFERENCE_DEG = 256  # Gauss-Hermite nodes of the numerical reference (converged to ~1e-14 for tanh at variance 2)
+# Gauss-Hermite nodes of the numerical reference (converged to ~1e-14 for tanh at variance 2)
+REFERENCE_DEG = 256
 
 ACTIVATIONS = {
     "relu": lambda: stax.Relu(),
@@ -40,18 +41,27 @@ ACTIVATIONS = {
     "identity": lambda: stax.Identity(),
     "gelu": lambda: stax.Gelu(approximate=False),
     "sin": lambda: stax.Sin(a=1.0, b=1.0, c=0.0),
-    "tanh": lambda: stax.ElementwiseNumerical(jnp.tanh, deg=REFERENCE_DEG, df=lambda x: 1 - jnp.tanh(x) ** 2),
+    "tanh": lambda: stax.ElementwiseNumerical(
+        jnp.tanh, deg=REFERENCE_DEG, df=lambda x: 1 - jnp.tanh(x) ** 2
+    ),
     "sigmoid": lambda: stax.ElementwiseNumerical(
-        jax.nn.sigmoid, deg=REFERENCE_DEG, df=lambda x: jax.nn.sigmoid(x) * (1 - jax.nn.sigmoid(x))),
-    "softplus": lambda: stax.ElementwiseNumerical(jax.nn.softplus, deg=REFERENCE_DEG, df=jax.nn.sigmoid),
+        jax.nn.sigmoid, deg=REFERENCE_DEG, df=lambda x: jax.nn.sigmoid(x) * (1 - jax.nn.sigmoid(x))
+    ),
+    "softplus": lambda: stax.ElementwiseNumerical(
+        jax.nn.softplus, deg=REFERENCE_DEG, df=jax.nn.sigmoid
+    ),
 }
 
 
-def kernel_fn(act: str, hidden_layers: int, w_std: float, b_std: float, parametrization: str, width: int):
+def kernel_fn(
+    act: str, hidden_layers: int, w_std: float, b_std: float, parametrization: str, width: int
+):
     layers = []
     for _ in range(hidden_layers):
-        layers += [stax.Dense(width, W_std=w_std, b_std=b_std, parameterization=parametrization),
-                   ACTIVATIONS[act]()]
+        layers += [
+            stax.Dense(width, W_std=w_std, b_std=b_std, parameterization=parametrization),
+            ACTIVATIONS[act](),
+        ]
     layers.append(stax.Dense(1, W_std=w_std, b_std=b_std, parameterization=parametrization))
     return stax.serial(*layers)[2]
 
@@ -60,24 +70,47 @@ def cases(seed: int) -> list[dict]:
     """Hand-picked corners plus seeded random configurations."""
     rng = np.random.default_rng(seed)
     out = [
-        dict(act="relu", hidden_layers=3, w_std=1.5, b_std=0.05, d=64, n1=6, n2=None),  # the W2 network
+        dict(
+            act="relu", hidden_layers=3, w_std=1.5, b_std=0.05, d=64, n1=6, n2=None
+        ),  # the W2 network
         dict(act="relu", hidden_layers=0, w_std=1.0, b_std=0.0, d=3, n1=4, n2=3),
         dict(act="erf", hidden_layers=4, w_std=2.0, b_std=0.5, d=5, n1=5, n2=None),
         dict(act="identity", hidden_layers=2, w_std=0.8, b_std=0.3, d=4, n1=4, n2=5),
-        dict(act="relu", hidden_layers=2, w_std=1.3, b_std=0.2, d=7, n1=5, n2=4, parametrization="standard", width=64),
-        dict(act="tanh", hidden_layers=2, w_std=1.2, b_std=0.1, d=6, n1=5, n2=None, parametrization="standard",
-             width=32),
+        dict(
+            act="relu",
+            hidden_layers=2,
+            w_std=1.3,
+            b_std=0.2,
+            d=7,
+            n1=5,
+            n2=4,
+            parametrization="standard",
+            width=64,
+        ),
+        dict(
+            act="tanh",
+            hidden_layers=2,
+            w_std=1.2,
+            b_std=0.1,
+            d=6,
+            n1=5,
+            n2=None,
+            parametrization="standard",
+            width=32,
+        ),
     ]
     for _ in range(28):
-        out.append(dict(
-            act=str(rng.choice(list(ACTIVATIONS))),
-            hidden_layers=int(rng.integers(1, 5)),
-            w_std=round(float(rng.uniform(0.5, 1.8)), 3),
-            b_std=round(float(rng.choice([0.0, rng.uniform(0.0, 0.6)])), 3),
-            d=int(rng.integers(1, 9)),
-            n1=int(rng.integers(2, 7)),
-            n2=None if rng.random() < 0.5 else int(rng.integers(1, 6)),
-        ))
+        out.append(
+            dict(
+                act=str(rng.choice(list(ACTIVATIONS))),
+                hidden_layers=int(rng.integers(1, 5)),
+                w_std=round(float(rng.uniform(0.5, 1.8)), 3),
+                b_std=round(float(rng.choice([0.0, rng.uniform(0.0, 0.6)])), 3),
+                d=int(rng.integers(1, 9)),
+                n1=int(rng.integers(2, 7)),
+                n2=None if rng.random() < 0.5 else int(rng.integers(1, 6)),
+            )
+        )
     return out
 
 
@@ -87,11 +120,22 @@ def evaluate(case: dict, rng: np.random.Generator) -> dict:
     x2 = None if case["n2"] is None else rng.standard_normal((case["n2"], case["d"]))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # ElementwiseNumerical warns that it is numerical
-        kfn = kernel_fn(case["act"], case["hidden_layers"], case["w_std"], case["b_std"], case["parametrization"],
-                        case["width"])
+        kfn = kernel_fn(
+            case["act"],
+            case["hidden_layers"],
+            case["w_std"],
+            case["b_std"],
+            case["parametrization"],
+            case["width"],
+        )
         k = kfn(jnp.asarray(x1), None if x2 is None else jnp.asarray(x2), ("nngp", "ntk"))
-    return dict(case, x1=x1.tolist(), x2=None if x2 is None else x2.tolist(),
-                nngp=np.asarray(k.nngp).tolist(), ntk=np.asarray(k.ntk).tolist())
+    return dict(
+        case,
+        x1=x1.tolist(),
+        x2=None if x2 is None else x2.tolist(),
+        nngp=np.asarray(k.nngp).tolist(),
+        ntk=np.asarray(k.ntk).tolist(),
+    )
 
 
 def main() -> None:
@@ -105,8 +149,14 @@ def main() -> None:
     records = [evaluate(c, rng) for c in cases(args.seed)]
     import neural_tangents
 
-    doc = dict(generator="bench/nt_reference.py", neural_tangents=neural_tangents.__version__,
-               jax=jax.__version__, dtype="float64", reference_gh_nodes=REFERENCE_DEG, cases=records)
+    doc = dict(
+        generator="bench/nt_reference.py",
+        neural_tangents=neural_tangents.__version__,
+        jax=jax.__version__,
+        dtype="float64",
+        reference_gh_nodes=REFERENCE_DEG,
+        cases=records,
+    )
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as fh:
         json.dump(doc, fh, indent=None, separators=(",", ":"))

@@ -93,6 +93,7 @@ def xor_clusters(
     mean_norm: float | None = None,
     label_noise: float = 0.1,
     n_test: int = 1000,
+    balanced: bool = False,
     generator: torch.Generator | None = None,
     dtype: torch.dtype | None = None,
 ) -> Dataset:
@@ -105,10 +106,15 @@ def xor_clusters(
     ``label_noise``. No linear classifier beats chance on the clean labels (the XOR
     symmetry ``x ↦ −x`` keeps the label), so generalization needs a nonlinear feature.
 
+    With ``balanced=True`` the *training* sample is conditioned on its typical configuration:
+    the four clusters get ``n // 4`` points each (the first ``n mod 4`` clusters one more) and
+    exactly ``round(label_noise · count)`` labels are flipped in each cluster. Small samples
+    otherwise often hold a cluster whose labels are mostly flipped. Test data stay i.i.d.
+
     Returns:
         `Dataset` with ``x: (n, d)``, ``y: (n,)`` in ``{−1, +1}`` (float); ``meta``:
         ``mu1``, ``mu2`` ``(d,)``, ``cluster (n,)`` in ``0..3`` (``+μ_1, −μ_1, +μ_2, −μ_2``),
-        ``flipped (n,)``, ``y_train_clean``, ``y_test_noisy``.
+        ``flipped (n,)``, ``y_train_clean``, ``y_test_noisy``, ``balanced``.
     """
     _check_positive(n=n, d=d, n_test=n_test)
     _check_noise(label_noise)
@@ -128,15 +134,34 @@ def xor_clusters(
         x = centres[c] + torch.randn(m, d, generator=generator, dtype=dt)
         return x, signs[c], c
 
-    x_tr, y_clean, c_tr = draw(n)
+    if balanced:
+        c_tr = (torch.arange(n) % 4)[torch.randperm(n, generator=generator)]
+        x_tr = centres[c_tr] + torch.randn(n, d, generator=generator, dtype=dt)
+        y_clean = signs[c_tr]
+    else:
+        x_tr, y_clean, c_tr = draw(n)
     x_te, y_te, c_te = draw(n_test)
-    y_tr, flipped = _flip_signs(y_clean, label_noise, generator)
+    if balanced:
+        flipped = _flip_per_cluster(c_tr, label_noise, generator)
+        y_tr = torch.where(flipped, -y_clean, y_clean)
+    else:
+        y_tr, flipped = _flip_signs(y_clean, label_noise, generator)
     y_te_noisy, _ = _flip_signs(y_te, label_noise, generator)
     return Dataset(x_tr, y_tr, x_te, y_te, {
         "mu1": mu1, "mu2": mu2, "cluster": c_tr, "cluster_test": c_te, "flipped": flipped,
         "y_train_clean": y_clean, "y_test_noisy": y_te_noisy, "label_noise": label_noise,
-        "mean_norm": r,
+        "mean_norm": r, "balanced": balanced,
     })
+
+
+def _flip_per_cluster(cluster: Tensor, eta: float, generator) -> Tensor:
+    """Exactly ``round(eta · count)`` uniformly chosen points of every cluster."""
+    flip = torch.zeros(cluster.shape[0], dtype=torch.bool)
+    for k in range(int(cluster.max()) + 1):
+        idx = torch.nonzero(cluster == k).reshape(-1)
+        chosen = idx[torch.randperm(idx.numel(), generator=generator)[:round(eta * idx.numel())]]
+        flip[chosen] = True
+    return flip
 
 
 def _flip_signs(y: Tensor, eta: float, generator) -> tuple[Tensor, Tensor]:

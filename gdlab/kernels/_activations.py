@@ -81,7 +81,9 @@ def _sigmoid_prime(x: Tensor) -> Tensor:
 
 def _gelu_prime(x: Tensor) -> Tensor:
     # d/dx [x Φ(x)] = Φ(x) + x φ(x)
-    return 0.5 * (1 + torch.erf(x / math.sqrt(2))) + x * torch.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+    return 0.5 * (1 + torch.erf(x / math.sqrt(2))) + x * torch.exp(-0.5 * x * x) / math.sqrt(
+        2 * math.pi
+    )
 
 
 _FUNCTIONS: dict[str, tuple[Callable[[Tensor], Tensor], Callable[[Tensor], Tensor]]] = {
@@ -93,7 +95,9 @@ _FUNCTIONS: dict[str, tuple[Callable[[Tensor], Tensor], Callable[[Tensor], Tenso
 }
 
 
-def resolve(activation: str | Callable[[Tensor], Tensor]) -> tuple[str, Callable | None, Callable | None]:
+def resolve(
+    activation: str | Callable[[Tensor], Tensor],
+) -> tuple[str, Callable | None, Callable | None]:
     """``(name, φ, φ')``; ``φ`` is ``None`` for the closed-form activations.
 
     A callable is differentiated by autograd (it must be elementwise).
@@ -134,14 +138,23 @@ def _gh(nodes: int) -> tuple[np.ndarray, np.ndarray]:
 def gh_rule(nodes: int, like: Tensor) -> tuple[Tensor, Tensor]:
     """Nodes ``z`` and weights ``ω`` (``Σ ω = 1``) on ``like``'s device and dtype."""
     z, w = _gh(nodes)
-    return (torch.as_tensor(z, dtype=like.dtype, device=like.device),
-            torch.as_tensor(w, dtype=like.dtype, device=like.device))
+    return (
+        torch.as_tensor(z, dtype=like.dtype, device=like.device),
+        torch.as_tensor(w, dtype=like.dtype, device=like.device),
+    )
 
 
 def dual(
-    name: str, fn: Callable | None, dfn: Callable | None,
-    q1: Tensor, k12: Tensor, q2: Tensor, *,
-    coef1: Hermite | None = None, coef2: Hermite | None = None, gh_nodes: int = GH_NODES,
+    name: str,
+    fn: Callable | None,
+    dfn: Callable | None,
+    q1: Tensor,
+    k12: Tensor,
+    q2: Tensor,
+    *,
+    coef1: Hermite | None = None,
+    coef2: Hermite | None = None,
+    gh_nodes: int = GH_NODES,
 ) -> tuple[Tensor, Tensor]:
     """``(E[φ(u)φ(v)], E[φ'(u)φ'(v)])`` for a block of pairs.
 
@@ -180,7 +193,7 @@ def dual(
 
 
 class Hermite(NamedTuple):
-    """Normalized Hermite coefficients of ``φ(√q z)`` (``c``) and ``φ'(√q z)`` (``d``), ``(n, J)``."""
+    """Normalized Hermite coefs of ``φ(√q z)`` (``c``) and ``φ'(√q z)`` (``d``), ``(n, J)``."""
 
     c: Tensor
     d: Tensor
@@ -246,7 +259,9 @@ def _quadrature(fn, dfn, q1, k12, q2, *, nodes: int) -> tuple[Tensor, Tensor]:
         sl = slice(start, start + _PAIR_CHUNK)
         u = s1[sl, None] * z[None, :]  # (m, a)
         # v[m, a, b] = √q2 (ρ z_a + √(1−ρ²) w_b)
-        v = s2[sl, None, None] * (rho[sl, None, None] * z[None, :, None] + perp[sl, None, None] * z[None, None, :])
+        v = s2[sl, None, None] * (
+            rho[sl, None, None] * z[None, :, None] + perp[sl, None, None] * z[None, None, :]
+        )
         inner = fn(v) @ w  # (m, a): E_w[φ(v) | z_a]
         nngp[sl] = (fn(u) * inner) @ w
         dot[sl] = (dfn(u) * (dfn(v) @ w)) @ w

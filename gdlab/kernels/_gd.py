@@ -96,7 +96,9 @@ def gd_predict(
     if lr is not None and lr <= 0:
         raise ValueError(f"lr must be > 0, got {lr}")
     if lr is not None and bool(torch.isinf(ts).any()) and lr * float(lam[-1]) / n >= 2:
-        raise ValueError(f"lr={lr} ≥ max_learning_rate={2 * n / float(lam[-1]):.4g}: GD diverges as t → ∞")
+        raise ValueError(
+            f"lr={lr} ≥ max_learning_rate={2 * n / float(lam[-1]):.4g}: GD diverges as t → ∞"
+        )
     # Eigenvalues below this are treated as zero (the pseudo-inverse cut-off of numpy's pinv).
     cutoff = float(lam[-1]) * n * k * torch.finfo(lam.dtype).eps
     resid_coef = vecs.T @ (f0 - y).reshape(n * k, -1)  # (nk, c): Vᵀ(f_0 − y)
@@ -134,7 +136,9 @@ def _gain(lam: Tensor, ts: Tensor, n: int, lr: float | None, cutoff: float) -> T
     else:
         # 1 − (1 − x)^t = −expm1(t log1p(−x)) is exact for small x; plain pow for x ≥ 1
         safe = torch.where(x < 1, x, torch.zeros_like(x))
-        one_minus = torch.where(x < 1, -torch.expm1(t * torch.log1p(-safe)), 1 - torch.pow(1 - x, t))
+        one_minus = torch.where(
+            x < 1, -torch.expm1(t * torch.log1p(-safe)), 1 - torch.pow(1 - x, t)
+        )
     small = lam[None] <= cutoff
     gain = one_minus / torch.where(small, torch.ones_like(lam[None]), lam[None])
     limit = torch.where(torch.isinf(t), torch.zeros_like(t), step * t / n).expand_as(gain)
@@ -149,7 +153,11 @@ def _as_matrix(kernel: Tensor) -> tuple[Tensor, int, int]:
     """``(n, n)`` or ``(n, n, k, k)`` -> ``((n·k, n·k), n, k)`` with sample-major rows."""
     if kernel.ndim == 2 and kernel.shape[0] == kernel.shape[1]:
         return kernel, kernel.shape[0], 1
-    if kernel.ndim == 4 and kernel.shape[0] == kernel.shape[1] and kernel.shape[2] == kernel.shape[3]:
+    if (
+        kernel.ndim == 4
+        and kernel.shape[0] == kernel.shape[1]
+        and kernel.shape[2] == kernel.shape[3]
+    ):
         n, _, k, _ = kernel.shape
         return kernel.permute(0, 2, 1, 3).reshape(n * k, n * k), n, k
     raise ValueError(f"k_train_train must be (n, n) or (n, n, k, k), got {tuple(kernel.shape)}")
@@ -161,8 +169,11 @@ def _as_test_matrix(kernel: Tensor, n: int, k: int) -> tuple[Tensor, int]:
     if kernel.ndim == 4 and kernel.shape[1:] == (n, k, k):
         m = kernel.shape[0]
         return kernel.permute(0, 2, 1, 3).reshape(m * k, n * k), m
-    raise ValueError(f"k_test_train must be (m, {n})" + (f" or (m, {n}, {k}, {k})" if k > 1 else "")
-                     + f", got {tuple(kernel.shape)}")
+    raise ValueError(
+        f"k_test_train must be (m, {n})"
+        + (f" or (m, {n}, {k}, {k})" if k > 1 else "")
+        + f", got {tuple(kernel.shape)}"
+    )
 
 
 def _as_outputs(y: Tensor, n: int, k: int, what: str) -> Tensor:
@@ -171,7 +182,9 @@ def _as_outputs(y: Tensor, n: int, k: int, what: str) -> Tensor:
         raise ValueError(f"{what} has {y.shape[0]} rows, the kernel {n}")
     if k > 1:
         if y.ndim != 2 or y.shape[1] != k:
-            raise ValueError(f"{what} must be (n, {k}) for a kernel with {k} outputs, got {tuple(y.shape)}")
+            raise ValueError(
+                f"{what} must be (n, {k}) for a kernel with {k} outputs, got {tuple(y.shape)}"
+            )
         return y.reshape(n * k, 1).reshape(n, k)
     return y.reshape(n, -1)
 

@@ -91,7 +91,10 @@ def sam(
 
 
 def perturbation(grads: Params, params: Params, rho: float, *, adaptive: bool = False) -> Params:
-    """SAM's ascent step ``ε̂ = ρ g/‖g‖`` (ASAM: ``ρ T²g/‖Tg‖``, ``T = |θ|``), norms over all leaves."""
+    """SAM's ascent step ``ε̂ = ρ g/‖g‖`` (ASAM: ``ρ T²g/‖Tg‖``, ``T = |θ|``).
+
+    Norms are over all leaves together (one model, not an ensemble's members).
+    """
     if adaptive:
         scaled = {k: params[k].abs() * g for k, g in grads.items()}  # T g
         norm = torch.sqrt(sum((s * s).sum() for s in scaled.values()))
@@ -120,7 +123,8 @@ def _base_rule(lr, base, momentum: float, weight_decay: float) -> GradientTransf
                              "in the base itself")
         return base
     if base not in _BASES:
-        raise ValueError(f"base must be one of {sorted(_BASES)} or a GradientTransformation, got {base!r}")
+        raise ValueError(f"base must be one of {sorted(_BASES)} or a GradientTransformation, "
+                         f"got {base!r}")
     if lr is None:
         raise ValueError(f"SAM with base={base!r} needs lr")
     if base == "sgd":
@@ -151,6 +155,7 @@ def _autograd(loss_fn: Callable[[Params], Tensor], params: Params) -> Params:
 
 
 register_optimizer(
-    "sam", sam, source="Foret, Kleiner, Mobahi & Neyshabur 2021, ICLR, Algorithm 1 (ASAM: Kwon et al. 2021)",
+    "sam", sam,
+    source="Foret, Kleiner, Mobahi & Neyshabur 2021, ICLR, Algorithm 1 (ASAM: Kwon et al. 2021)",
     rule="ε = ρ·g/‖g‖; g_SAM = ∇L(θ + ε); θ ← base(θ, g_SAM) (base: sgd | adam)",
 )

@@ -57,7 +57,11 @@ class Config:
     def __post_init__(self):
         if self.n < 2 or self.d < 1 or self.hidden_layers < 1:
             raise ValueError("need n >= 2, d >= 1 and hidden_layers >= 1")
-        if len(self.widths) < 2 or min(self.widths) < 1 or list(self.widths) != sorted(set(self.widths)):
+        if (
+            len(self.widths) < 2
+            or min(self.widths) < 1
+            or list(self.widths) != sorted(set(self.widths))
+        ):
             raise ValueError("widths must be at least two strictly increasing positive integers")
         if not 0 < self.lr_fraction < 1:
             raise ValueError("lr_fraction must lie in (0, 1): at 1 GD sits on the stability edge")
@@ -77,18 +81,36 @@ def run(cfg: Config, ctx: RunContext) -> dict:
     gen = ctx.generator()
     x = sphere(cfg.n, cfg.d, generator=gen, dtype=torch.float64).to(ctx.device)
     y = target(x, cfg.frequency, gen)
-    theory = mlp_kernels(x, hidden_layers=cfg.hidden_layers, activation="relu", w_std=cfg.w_std,
-                         b_std=cfg.b_std).ntk
+    theory = mlp_kernels(
+        x, hidden_layers=cfg.hidden_layers, activation="relu", w_std=cfg.w_std, b_std=cfg.b_std
+    ).ntk
     lr = cfg.lr_fraction * max_learning_rate(theory)
     changes, steps_taken, final_losses = [], [], []
     for i in ctx.trange(len(cfg.widths), desc=NAME):
         width = cfg.widths[i]
-        net = MLP(cfg.d, (width,) * cfg.hidden_layers, 1, activation="relu", parametrization="ntk",
-                  w_std=cfg.w_std, b_std=cfg.b_std, generator=gen).double().to(ctx.device)
+        net = (
+            MLP(
+                cfg.d,
+                (width,) * cfg.hidden_layers,
+                1,
+                activation="relu",
+                parametrization="ntk",
+                w_std=cfg.w_std,
+                b_std=cfg.b_std,
+                generator=gen,
+            )
+            .double()
+            .to(ctx.device)
+        )
         f, p0 = functionalize(net)
         k0 = empirical_ntk(net, x)
-        result = train(lambda p: mse(f(p, x), y), p0, optim.sgd(lr), cfg.max_steps,
-                       stop=lambda step, loss: loss < LOSS_TARGET).raise_if_diverged()
+        result = train(
+            lambda p, f=f: mse(f(p, x), y),
+            p0,
+            optim.sgd(lr),
+            cfg.max_steps,
+            stop=lambda step, loss: loss < LOSS_TARGET,
+        ).raise_if_diverged()
         load_params(net, result.params)
         kt = empirical_ntk(net, x)
         changes.append(float(torch.linalg.norm(kt - k0) / torch.linalg.norm(k0)))
@@ -98,9 +120,16 @@ def run(cfg: Config, ctx: RunContext) -> dict:
         ctx.log("kernel_change", width, changes[-1])
         ctx.log("steps", width, result.steps)
     slope, intercept = np.polyfit(np.log(cfg.widths), np.log(changes), 1)
-    return {"widths": list(cfg.widths), "kernel_change": changes, "slope": float(slope),
-            "intercept": float(intercept), "steps": steps_taken, "final_loss": final_losses,
-            "lr": lr, "max_final_loss": max(final_losses)}
+    return {
+        "widths": list(cfg.widths),
+        "kernel_change": changes,
+        "slope": float(slope),
+        "intercept": float(intercept),
+        "steps": steps_taken,
+        "final_loss": final_losses,
+        "lr": lr,
+        "max_final_loss": max(final_losses),
+    }
 
 
 def verdict(cfg: Config, runs: list[RunRecord]) -> Verdict:
@@ -110,12 +139,27 @@ def verdict(cfg: Config, runs: list[RunRecord]) -> Verdict:
         if r.status != "done":
             per_seed.append(SeedResult(r.seed, (), r.status))
             continue
-        per_seed.append(SeedResult(r.seed, (
-            check("log-log slope of ‖Θ_T−Θ_0‖/‖Θ_0‖ vs width", r["slope"], "in", SLOPE_RANGE,
-                  prediction="-1/2"),
-            check("largest final train loss over widths", r["max_final_loss"], "<", LOSS_TARGET,
-                  prediction=f"trained to < {LOSS_TARGET:g}"),
-        )))
+        per_seed.append(
+            SeedResult(
+                r.seed,
+                (
+                    check(
+                        "log-log slope of ‖Θ_T−Θ_0‖/‖Θ_0‖ vs width",
+                        r["slope"],
+                        "in",
+                        SLOPE_RANGE,
+                        prediction="-1/2",
+                    ),
+                    check(
+                        "largest final train loss over widths",
+                        r["max_final_loss"],
+                        "<",
+                        LOSS_TARGET,
+                        prediction=f"trained to < {LOSS_TARGET:g}",
+                    ),
+                ),
+            )
+        )
     return Verdict.from_seeds(NAME, per_seed, prediction="‖Θ_T − Θ_0‖_F/‖Θ_0‖_F ∝ width^-1/2")
 
 
@@ -134,23 +178,28 @@ def figure(cfg: Config, runs: list[RunRecord]):
         ax.loglog(w, math.e**icpt * w**slope, "k-", lw=2, label=f"fit: slope {slope:.2f}")
         c0 = float(np.median([r["kernel_change"][0] for r in done]))
         ax.loglog(w, c0 * (w / w[0]) ** -0.5, "r--", label="theory: slope −1/2")
-    ax.set(xlabel="width", ylabel="‖Θ_T − Θ_0‖_F / ‖Θ_0‖_F",
-           title=f"Kernel change after training to loss < {LOSS_TARGET:g}")
+    ax.set(
+        xlabel="width",
+        ylabel="‖Θ_T − Θ_0‖_F / ‖Θ_0‖_F",
+        title=f"Kernel change after training to loss < {LOSS_TARGET:g}",
+    )
     ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
 
 
-PHENOMENON = register(Phenomenon(
-    name=NAME,
-    claim="Wide nets trained by full-batch GD on MSE stay lazy: the relative change of their "
-          "NTK over training falls as width^-1/2.",
-    source="Jacot et al. 2018 (Thm 2); Lee et al. 2019 (Thm 2.1); Chizat, Oyallon & Bach 2019",
-    Config=Config,
-    run=run,
-    verdict=verdict,
-    figure=figure,
-    presets={"full": {"n": 64, "widths": (64, 128, 256, 512, 1024, 2048, 4096)}},
-    prediction="‖Θ_T − Θ_0‖_F/‖Θ_0‖_F ∝ width^-1/2 (slope in [-0.75, -0.3])",
-    group="Kernels and the infinite-width limit",
-))
+PHENOMENON = register(
+    Phenomenon(
+        name=NAME,
+        claim="Wide nets trained by full-batch GD on MSE stay lazy: the relative change of their "
+        "NTK over training falls as width^-1/2.",
+        source="Jacot et al. 2018 (Thm 2); Lee et al. 2019 (Thm 2.1); Chizat, Oyallon & Bach 2019",
+        Config=Config,
+        run=run,
+        verdict=verdict,
+        figure=figure,
+        presets={"full": {"n": 64, "widths": (64, 128, 256, 512, 1024, 2048, 4096)}},
+        prediction="‖Θ_T − Θ_0‖_F/‖Θ_0‖_F ∝ width^-1/2 (slope in [-0.75, -0.3])",
+        group="Kernels and the infinite-width limit",
+    )
+)

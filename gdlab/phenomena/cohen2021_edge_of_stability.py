@@ -146,8 +146,8 @@ def verdict(cfg: Config, runs: list[RunRecord]) -> Verdict:
                       "<", MAX_LOSS_RATIO, prediction="loss keeps falling"),
             ]
         per_seed.append(SeedResult(r.seed, tuple(checks)))
-    return Verdict.from_seeds(NAME, per_seed,
-                              prediction="sharpness rises to 2/η and hovers there; loss keeps falling")
+    return Verdict.from_seeds(
+        NAME, per_seed, prediction="sharpness rises to 2/η and hovers there; loss keeps falling")
 
 
 def figure(cfg: Config, runs: list[RunRecord]):
@@ -173,7 +173,8 @@ def figure(cfg: Config, runs: list[RunRecord]):
     ax1.set(xlabel="GD step", ylabel="sharpness λ₁(∇²L)",
             title="Sharpness rises to 2/η (dashed: theory) and stays")
     ax1.legend(fontsize=8)
-    ax2.set(xlabel="GD step", ylabel="training loss (MSE)", title="Loss keeps falling, non-monotonically")
+    ax2.set(xlabel="GD step", ylabel="training loss (MSE)",
+            title="Loss keeps falling, non-monotonically")
     ax2.legend(fontsize=8)
     fig.tight_layout()
     return fig

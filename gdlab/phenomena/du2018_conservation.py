@@ -81,7 +81,7 @@ def _train(cfg: Config, f, params, x, y, lr: float, conserved, ctx: RunContext, 
         return {"drift": relative_drift(conserved(p), q0)}
 
     result = train(lambda p: mse(f(p, x), y), params, gd(lr), steps, probes=[(every, probe)],
-                   log=lambda k, s, v: ctx.log(f"{tag}_{k}", s * lr, v) if k == "drift" else None)
+                   log=lambda k, s, v: ctx.log(f"{tag}_{k}", s, v) if k == "drift" else None)
     result.raise_if_diverged()
     theta = torch.cat([v.reshape(-1) for v in result.params.values()])
     return {
@@ -151,11 +151,11 @@ def figure(cfg: Config, runs: list[RunRecord]):
     for ax, tag, title in ((axes[0], "linear", "deep linear: layer balancedness"),
                            (axes[1], "relu", "two-layer ReLU: neuron balance")):
         for r in runs:
-            for suffix, style in (("", "-"), ("_half", "--")):
+            for suffix, style, lr in (("", "-", cfg.lr), ("_half", "--", cfg.lr / 2)):
                 key = f"{tag}{suffix}_drift"
                 if key in r.series:
-                    t, v = r.series[key]
-                    ax.plot(t, v, style, alpha=0.7,
+                    steps, v = r.series[key]
+                    ax.plot(np.asarray(steps) * lr, v, style, alpha=0.7,
                             label=(f"η={cfg.lr:g}" if not suffix else f"η/2={cfg.lr / 2:g}") if r.seed == runs[0].seed else None)
         ax.axhline(MAX_DRIFT, color="r", lw=0.8, label="1% threshold")
         ax.set(xlabel="flow time t = η·step", ylabel="relative drift of conserved quantity", title=title)

@@ -52,7 +52,11 @@ class Config:
     def __post_init__(self):
         if self.n < 2 or self.d < 1 or self.hidden_layers < 1:
             raise ValueError("need n >= 2, d >= 1 and hidden_layers >= 1")
-        if len(self.widths) < 2 or min(self.widths) < 1 or list(self.widths) != sorted(set(self.widths)):
+        if (
+            len(self.widths) < 2
+            or min(self.widths) < 1
+            or list(self.widths) != sorted(set(self.widths))
+        ):
             raise ValueError("widths must be at least two strictly increasing positive integers")
         if self.nets_per_width < 1 or self.w_std <= 0 or self.b_std < 0:
             raise ValueError("need nets_per_width >= 1, w_std > 0, b_std >= 0")
@@ -65,7 +69,9 @@ def max_error(cfg: Config) -> float:
 
 def loglog_slope(widths, errors) -> tuple[float, float]:
     """Least-squares ``(slope, intercept)`` of ``log error`` against ``log width``."""
-    slope, intercept = np.polyfit(np.log(np.asarray(widths, float)), np.log(np.asarray(errors, float)), 1)
+    slope, intercept = np.polyfit(
+        np.log(np.asarray(widths, float)), np.log(np.asarray(errors, float)), 1
+    )
     return float(slope), float(intercept)
 
 
@@ -73,22 +79,40 @@ def run(cfg: Config, ctx: RunContext) -> dict:
     """Relative Frobenius error of the empirical NTK at init, per width."""
     gen = ctx.generator()
     x = sphere(cfg.n, cfg.d, generator=gen, dtype=torch.float64).to(ctx.device)
-    theory = mlp_kernels(x, hidden_layers=cfg.hidden_layers, activation="relu", w_std=cfg.w_std,
-                         b_std=cfg.b_std).ntk
+    theory = mlp_kernels(
+        x, hidden_layers=cfg.hidden_layers, activation="relu", w_std=cfg.w_std, b_std=cfg.b_std
+    ).ntk
     errors = []
     for width in ctx.trange(len(cfg.widths), desc=NAME):
         w = cfg.widths[width]
         errs = []
         for _ in range(cfg.nets_per_width):
-            net = MLP(cfg.d, (w,) * cfg.hidden_layers, 1, activation="relu", parametrization="ntk",
-                      w_std=cfg.w_std, b_std=cfg.b_std, generator=gen).double().to(ctx.device)
+            net = (
+                MLP(
+                    cfg.d,
+                    (w,) * cfg.hidden_layers,
+                    1,
+                    activation="relu",
+                    parametrization="ntk",
+                    w_std=cfg.w_std,
+                    b_std=cfg.b_std,
+                    generator=gen,
+                )
+                .double()
+                .to(ctx.device)
+            )
             k = empirical_ntk(net, x)
             errs.append(float(torch.linalg.norm(k - theory) / torch.linalg.norm(theory)))
         errors.append(float(np.mean(errs)))
         ctx.log("error", w, errors[-1])
     slope, intercept = loglog_slope(cfg.widths, errors)
-    return {"widths": list(cfg.widths), "errors": errors, "slope": slope, "intercept": intercept,
-            "error_at_largest": errors[-1]}
+    return {
+        "widths": list(cfg.widths),
+        "errors": errors,
+        "slope": slope,
+        "intercept": intercept,
+        "error_at_largest": errors[-1],
+    }
 
 
 def verdict(cfg: Config, runs: list[RunRecord]) -> Verdict:
@@ -99,11 +123,27 @@ def verdict(cfg: Config, runs: list[RunRecord]) -> Verdict:
         if r.status != "done":
             per_seed.append(SeedResult(r.seed, (), r.status))
             continue
-        per_seed.append(SeedResult(r.seed, (
-            check("log-log slope of error vs width", r["slope"], "in", SLOPE_RANGE, prediction="-1/2"),
-            check(f"rel. error at width {max(cfg.widths)}", r["error_at_largest"], "<", bound,
-                  prediction="O(width^-1/2)"),
-        )))
+        per_seed.append(
+            SeedResult(
+                r.seed,
+                (
+                    check(
+                        "log-log slope of error vs width",
+                        r["slope"],
+                        "in",
+                        SLOPE_RANGE,
+                        prediction="-1/2",
+                    ),
+                    check(
+                        f"rel. error at width {max(cfg.widths)}",
+                        r["error_at_largest"],
+                        "<",
+                        bound,
+                        prediction="O(width^-1/2)",
+                    ),
+                ),
+            )
+        )
     return Verdict.from_seeds(NAME, per_seed, prediction="‖Θ̂ − Θ‖_F/‖Θ‖_F ∝ width^-1/2")
 
 
@@ -129,16 +169,20 @@ def figure(cfg: Config, runs: list[RunRecord]):
     return fig
 
 
-PHENOMENON = register(Phenomenon(
-    name=NAME,
-    claim="The empirical NTK of an MLP in NTK parametrization converges to the analytic "
-          "infinite-width NTK as the width grows, with error ∝ width^-1/2.",
-    source="Jacot, Gabriel & Hongler 2018 (NeurIPS), Thm 1; seeds 000, 001, 002, 004",
-    Config=Config,
-    run=run,
-    verdict=verdict,
-    figure=figure,
-    presets={"full": {"n": 64, "widths": (64, 128, 256, 512, 1024, 2048, 4096), "nets_per_width": 3}},
-    prediction="relative Frobenius error ∝ width^-1/2; < 0.12 at width 1024 (< 0.08 at 4096)",
-    group="Kernels and the infinite-width limit",
-))
+PHENOMENON = register(
+    Phenomenon(
+        name=NAME,
+        claim="The empirical NTK of an MLP in NTK parametrization converges to the analytic "
+        "infinite-width NTK as the width grows, with error ∝ width^-1/2.",
+        source="Jacot, Gabriel & Hongler 2018 (NeurIPS), Thm 1; seeds 000, 001, 002, 004",
+        Config=Config,
+        run=run,
+        verdict=verdict,
+        figure=figure,
+        presets={
+            "full": {"n": 64, "widths": (64, 128, 256, 512, 1024, 2048, 4096), "nets_per_width": 3}
+        },
+        prediction="relative Frobenius error ∝ width^-1/2; < 0.12 at width 1024 (< 0.08 at 4096)",
+        group="Kernels and the infinite-width limit",
+    )
+)

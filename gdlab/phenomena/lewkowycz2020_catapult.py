@@ -97,8 +97,11 @@ def run(cfg: Config, ctx: RunContext) -> dict:
     for i in ctx.trange(len(grid), desc=NAME):
         c, regime = grid[i]
         lr = c / lam0
-        res = train(loss, params, gd(lr), cfg.steps,
-                    log=lambda k, s, v, c=c: ctx.log(f"loss_c{c:g}", s, v) if k == "loss" and s % cfg.loss_every == 0 else None)
+        def log(name, step, value, c=c):
+            if name == "loss" and step % cfg.loss_every == 0:
+                ctx.log(f"loss_c{c:g}", step, value)
+
+        res = train(loss, params, gd(lr), cfg.steps, log=log)
         losses = np.asarray(res.losses)
         out["c"].append(c)
         out["regime"].append(regime)
@@ -139,7 +142,8 @@ def verdict(cfg: Config, runs: list[RunRecord]) -> Verdict:
                   min(_pick(r, "spike", "catapult")), ">", CATAPULT_MIN_SPIKE,
                   prediction="loss spikes"),
             check("lazy + catapult: max final / initial loss",
-                  max(_pick(r, "final_loss_ratio", "lazy") + _pick(r, "final_loss_ratio", "catapult")),
+                  max(_pick(r, "final_loss_ratio", "lazy")
+                      + _pick(r, "final_loss_ratio", "catapult")),
                   "<", CONVERGED, prediction="converges"),
             check("catapult: max over η of η·λ₁(∇²L) at the end",
                   max(_pick(r, "eta_sharpness", "catapult")), "<", STABLE,
@@ -149,9 +153,10 @@ def verdict(cfg: Config, runs: list[RunRecord]) -> Verdict:
                   prediction="0"),
         )
         per_seed.append(SeedResult(r.seed, checks))
-    return Verdict.from_seeds(NAME, per_seed,
-                              prediction="lazy for ηλ₀ < 2, catapult with final ηλ < 2 for 2 < ηλ₀ < 4, "
-                                         "divergence well above 4")
+    return Verdict.from_seeds(
+        NAME, per_seed,
+        prediction="lazy for ηλ₀ < 2, catapult with final ηλ < 2 for 2 < ηλ₀ < 4, "
+                   "divergence well above 4")
 
 
 def figure(cfg: Config, runs: list[RunRecord]):
@@ -168,13 +173,15 @@ def figure(cfg: Config, runs: list[RunRecord]):
                 s, v = runs[0].series[key]
                 ax1.semilogy(s, np.maximum(v, 1e-30), color=cmap(j / max(1, len(cs) - 1)),
                              label=f"ηλ₀={c:g}")
+    ax1.set_xscale("symlog", linthresh=20)  # linear over the first 20 steps, where spikes are
     ax1.set(xlabel="GD step", ylabel="training loss", title="Lazy, catapult, divergent (seed 0)",
             ylim=(1e-20, 1e8))
     ax1.legend(fontsize=7, ncol=2)
     for r in runs:
         if r.status != "done":
             continue
-        ok = [(c, k) for c, k, dv in zip(r["c"], r["kernel_ratio"], r["diverged"], strict=True) if not dv]
+        ok = [(c, k) for c, k, dv in zip(r["c"], r["kernel_ratio"], r["diverged"], strict=True)
+              if not dv]
         ax2.plot([c for c, _ in ok], [k for _, k in ok], "o", alpha=0.6)
         for c, dv in zip(r["c"], r["diverged"], strict=True):
             if dv:
@@ -184,7 +191,8 @@ def figure(cfg: Config, runs: list[RunRecord]):
     ax2.plot(grid[grid > 2], 2 / grid[grid > 2], "k:", label="catapult bound: λ_T < 2/η")
     ax2.axvspan(2, 4, color="C1", alpha=0.08, label="2/λ₀ < η < 4/λ₀")
     ax2.axvspan(4, max(cs) + 0.5, color="r", alpha=0.06, label="diverges (× = diverged)")
-    ax2.set(xlabel="η·λ₀", ylabel="λ_T / λ₀ (NTK scale at the end)", title="Final curvature vs step size",
+    ax2.set(xlabel="η·λ₀", ylabel="λ_T / λ₀ (NTK scale at the end)",
+            title="Final curvature vs step size",
             ylim=(0, 1.2))
     ax2.legend(fontsize=7)
     fig.tight_layout()

@@ -17,7 +17,6 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-import torch
 from torch import Tensor
 
 
@@ -167,7 +166,9 @@ def assemble(
         for j, cs in enumerate(cols):
             if symmetric and j < i:
                 continue
-            f2 = f1 if (symmetric and j == i and featurize_row is featurize_col) else col_features(j)
+            f2 = (
+                f1 if (symmetric and j == i and featurize_row is featurize_col) else col_features(j)
+            )
             block = contract_fn(f1, f2)
             if symmetric and j == i:  # make the returned kernel exactly symmetric
                 block = 0.5 * (block + (block.T if trace else block.permute(2, 3, 0, 1)))
@@ -188,4 +189,3 @@ def block_for_budget(per_sample: float, pair_per_sample2: float, budget: float, 
     else:
         b = budget / max(per_sample, 1.0)
     return int(max(1, min(n, math.floor(b))))
-

@@ -74,7 +74,8 @@ def ntvp_block(
     b2 = cols[0].J.shape[0]
     names = list(params)
     tangents = {
-        name: piece.J.reshape(b2 * k, *params[name].shape) for name, piece in zip(names, cols, strict=True)
+        name: piece.J.reshape(b2 * k, *params[name].shape)
+        for name, piece in zip(names, cols, strict=True)
     }
 
     def f_block(p: Params) -> Tensor:

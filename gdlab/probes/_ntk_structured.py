@@ -78,7 +78,9 @@ def _conv_supported(mod: nn.Module) -> bool:
     if not isinstance(mod, nn.Conv1d | nn.Conv2d) or mod.groups != 1 or mod.padding_mode != "zeros":
         return False
     if isinstance(mod.padding, str):
-        return mod.padding == "valid" or all(d * (k - 1) % 2 == 0 for d, k in zip(mod.dilation, mod.kernel_size))
+        return mod.padding == "valid" or all(
+            d * (k - 1) % 2 == 0 for d, k in zip(mod.dilation, mod.kernel_size, strict=True)
+        )
     return True
 
 
@@ -124,7 +126,11 @@ def make_plan(model: nn.Module, params: dict[str, Tensor], x_probe: Tensor, k: i
 
 
 def _finish(params: dict[str, Tensor], layers: list[Layer]) -> Plan:
-    covered = {f"{lay.name}.{n}" if lay.name else n for lay in layers for n, _ in lay.module.named_parameters()}
+    covered = {
+        f"{lay.name}.{n}" if lay.name else n
+        for lay in layers
+        for n, _ in lay.module.named_parameters()
+    }
     rest = [n for n in params if n not in covered]
     rest_numel = sum(params[n].numel() for n in rest)
     fwd = sum(lay.flops for lay in layers) + 2.0 * rest_numel
@@ -147,9 +153,12 @@ def _positions(layer: Layer, y: Tensor) -> int:
 
 def _probe_forward(model: nn.Module, layers: list[Layer], x: Tensor) -> dict[str, list]:
     calls: dict[str, list] = {lay.name: [] for lay in layers}
-    hooks = [lay.module.register_forward_hook(
-        lambda mod, inp, out, name=lay.name: calls[name].append((inp[0].detach(), out.detach())))
-        for lay in layers]
+    hooks = [
+        lay.module.register_forward_hook(
+            lambda mod, inp, out, name=lay.name: calls[name].append((inp[0].detach(), out.detach()))
+        )
+        for lay in layers
+    ]
     try:
         with torch.no_grad():
             model(x)
@@ -159,12 +168,17 @@ def _probe_forward(model: nn.Module, layers: list[Layer], x: Tensor) -> dict[str
     return calls
 
 
-def features(model: nn.Module, params: dict[str, Tensor], plan: Plan, x: Tensor, k: int) -> list[Piece]:
+def features(
+    model: nn.Module, params: dict[str, Tensor], plan: Plan, x: Tensor, k: int
+) -> list[Piece]:
     """Pieces for a block ``x: (b, ...)``: Grams for simple layers, Jacobian rows otherwise."""
     records: dict[str, list[tuple[Tensor, Tensor]]] = {lay.name: [] for lay in plan.layers}
-    hooks = [lay.module.register_forward_hook(
-        lambda mod, inp, out, name=lay.name: records[name].append((inp[0], out)))
-        for lay in plan.layers]
+    hooks = [
+        lay.module.register_forward_hook(
+            lambda mod, inp, out, name=lay.name: records[name].append((inp[0], out))
+        )
+        for lay in plan.layers
+    ]
     try:
         with torch.enable_grad():
             out = model(x).reshape(x.shape[0], k)
@@ -191,13 +205,15 @@ def _output_gradients(out: Tensor, ys: list[Tensor], k: int) -> list[Tensor]:
     per_output = []
     for a in range(k):
         g = torch.autograd.grad(out[:, a].sum(), ys, retain_graph=a < k - 1, allow_unused=True)
-        per_output.append([torch.zeros_like(y) if gi is None else gi for gi, y in zip(g, ys, strict=True)])
+        per_output.append(
+            [torch.zeros_like(y) if gi is None else gi for gi, y in zip(g, ys, strict=True)]
+        )
     return [torch.stack([po[t] for po in per_output], dim=1).detach() for t in range(len(ys))]
 
 
 def _layer_pieces(lay: Layer, calls: list[tuple[Tensor, Tensor]], k: int) -> list[Piece]:
     if lay.gram:
-        (xin, g), = calls
+        ((xin, g),) = calls
         return [GramPiece(xin, g, lay.m, lay.mb)]
     b = calls[0][0].shape[0]
     jw, jb = None, None
@@ -224,7 +240,11 @@ def _patches(conv: nn.Module, x: Tensor) -> Tensor:
     ks, st, dl = conv.kernel_size, conv.stride, conv.dilation
     pd = conv.padding
     if isinstance(pd, str):
-        pd = tuple(0 for _ in ks) if pd == "valid" else tuple(d * (kk - 1) // 2 for d, kk in zip(dl, ks))
+        pd = (
+            tuple(0 for _ in ks)
+            if pd == "valid"
+            else tuple(d * (kk - 1) // 2 for d, kk in zip(dl, ks, strict=True))
+        )
     if isinstance(conv, nn.Conv1d):
         x, ks, st, dl, pd = x.unsqueeze(2), (1, *ks), (1, *st), (1, *dl), (0, *pd)
     return F.unfold(x, ks, dilation=dl, padding=pd, stride=st)
@@ -255,5 +275,7 @@ def _check(model, params, plan: Plan, x: Tensor, k: int) -> list[str]:
         if err > rtol * torch.linalg.vector_norm(g) + torch.finfo(x.dtype).tiny:
             bad.append(lay.name)
     for name in bad:
-        log.debug("structured NTK: layer %r failed the gradient check; using Jacobians for it", name)
+        log.debug(
+            "structured NTK: layer %r failed the gradient check; using Jacobians for it", name
+        )
     return bad

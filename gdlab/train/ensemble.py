@@ -14,7 +14,7 @@ Two objectives:
 - `mlp_objective` (fast path): a `gdlab.models.MLP` (any parametrization, any activation)
   with hand-derived forward and backward passes over stacked weights, as one GEMM for a
   shared input layer and `torch.baddbmm` elsewhere, in the ``(features, samples)`` layout so
-  that every product is contiguous. Members are processed in chunks sized to stay in cache.
+  that every product is contiguous. Members go in chunks sized to the cache.
   On a 2-core CPU this beats both `torch.func.vmap` and a Python loop over models
   (``bench/ensemble.py``).
 - `vmap_objective` (any model): ``vmap(grad_and_value(loss_fn))``.
@@ -31,11 +31,12 @@ A phenomenon that trains all its seeds as one ensemble opts in with `seeds_at_on
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 from torch import Tensor
@@ -51,24 +52,39 @@ EnsembleProbe = Callable[[int, Params], "dict[str, Tensor] | None"]
 """``probe(step, stacked_params) -> {name: values (m,)}``."""
 Logger = Callable[[str, int, float], None]
 
-# Working-set budget per chunk of members (bytes of one layer's activations). Measured on the
-# 2-core EPYC of bench/RESULTS.md: chunks whose activations fit in L2 (1 MiB per core) beat
-# one batch of all members, which streams every layer through memory.
+# Members are batched in chunks whose one-layer activations take about this many bytes per
+# torch thread: the L2 cache of one core of the EPYC of bench/RESULTS.md ("## Ensembles").
+# TODO(measure) settle on a quiet machine.
 CHUNK_BYTES = 1 << 20
 
 
 # --------------------------------------------------------------------------------------------
 # Fast path: stacked MLP with a hand-derived backward pass
 # --------------------------------------------------------------------------------------------
-# φ'(z) from (z, h = φ(z)); an activation missing here is differentiated by autograd.
-_DERIVATIVES: dict[str, Callable[[Tensor, Tensor], Tensor] | None] = {
-    "relu": lambda z, h: h > 0,
-    "tanh": lambda z, h: 1 - h * h,
-    "sigmoid": lambda z, h: h * (1 - h),
-    "erf": lambda z, h: (2 / math.sqrt(math.pi)) * torch.exp(-z * z),
-    "sin": lambda z, h: torch.cos(z),
-    "softplus": lambda z, h: torch.sigmoid(z),
-    "identity": None,  # φ' = 1: nothing to multiply
+class _Act(NamedTuple):
+    """An activation with its hand-written backward ``dz = φ'(z) ⊙ dh``.
+
+    ``forward(z)`` may overwrite ``z`` when ``needs_z`` is false (the backward then reads
+    only ``h = φ(z)``); ``backward(dh, z, h)`` may overwrite ``dh``. In-place and fused
+    kernels matter here: elementwise passes over ``(m, width, n)`` cost as much as the GEMMs.
+    """
+
+    forward: Callable[[Tensor], Tensor]
+    backward: Callable[[Tensor, Tensor | None, Tensor], Tensor]
+    needs_z: bool
+
+
+_ERF_SCALE = 2 / math.sqrt(math.pi)
+# Keyed by `gdlab.models.layers.ACTIVATIONS` names; any other activation goes through autograd.
+_ACTS: dict[str, _Act] = {
+    "relu": _Act(torch.relu_, lambda dh, z, h: torch.ops.aten.threshold_backward(dh, h, 0), False),
+    "tanh": _Act(torch.tanh_, lambda dh, z, h: dh.mul_(1 - h * h), False),
+    "sigmoid": _Act(torch.sigmoid_, lambda dh, z, h: dh.mul_(h * (1 - h)), False),
+    "identity": _Act(lambda z: z, lambda dh, z, h: dh, False),
+    "erf": _Act(torch.erf, lambda dh, z, h: dh.mul_(torch.exp(-z * z)).mul_(_ERF_SCALE), True),
+    "sin": _Act(torch.sin, lambda dh, z, h: dh.mul_(torch.cos(z)), True),
+    "softplus": _Act(torch.nn.functional.softplus, lambda dh, z, h: dh.mul_(torch.sigmoid(z)),
+                     True),
 }
 
 
@@ -97,9 +113,11 @@ def _mlp_layers(model: torch.nn.Module) -> list[_Layer]:
 
 
 def _chunk_size(m: int, n: int, widths: Sequence[int], itemsize: int) -> int:
-    """Members per chunk so that one layer's activations, ``chunk·n·width``, fit the budget."""
+    """Members per chunk: one layer's activations, ``chunk·n·width``, fit the budget of
+    `CHUNK_BYTES` per torch thread (batched products split their members over threads)."""
     per_member = n * max(widths) * itemsize
-    return max(1, min(m, CHUNK_BYTES // max(per_member, 1)))
+    budget = CHUNK_BYTES * torch.get_num_threads()
+    return max(1, min(m, budget // max(per_member, 1)))
 
 
 class _StackedMLP:
@@ -114,7 +132,7 @@ class _StackedMLP:
         self.layers = _mlp_layers(model)
         self.act_name = model.activation_name
         self.act = model.act
-        self.d_act = _DERIVATIVES.get(self.act_name, "autograd")
+        self.rule = _ACTS.get(self.act_name)  # None: differentiate `model.act` by autograd
         self.out_scale = float(getattr(model, "out_scale", 1.0))
         self.widths = [layer.out_features for layer in model.layers]
 
@@ -130,16 +148,18 @@ class _StackedMLP:
             z = self._linear(params, L, h)
             if i == last:
                 break
-            if self.d_act == "autograd" and keep:
-                z = z.detach().requires_grad_(True)
-                with torch.enable_grad():
+            if self.rule is None:
+                if keep:
+                    z = z.detach().requires_grad_(True)
+                with torch.enable_grad() if keep else contextlib.nullcontext():
                     a = self.act(z)
-                cache.append((z, a))
+                if keep:
+                    cache.append((z, a))
                 h = a.detach()
             else:
-                h = self.act(z)
+                h = self.rule.forward(z)  # may overwrite z
                 if keep:
-                    cache.append((z, h))
+                    cache.append((z if self.rule.needs_z else None, h))
         out = z * self.out_scale if self.out_scale != 1.0 else z
         return (out, cache) if keep else out
 
@@ -185,13 +205,11 @@ class _StackedMLP:
             delta = self._act_backward(z, h, dh)
         return {k: grads[k] for k in self._names()}
 
-    def _act_backward(self, z: Tensor, h: Tensor, dh: Tensor) -> Tensor:
-        if self.d_act is None:
-            return dh
-        if self.d_act == "autograd":
+    def _act_backward(self, z: Tensor | None, h: Tensor, dh: Tensor) -> Tensor:
+        if self.rule is None:
             (dz,) = torch.autograd.grad(h, z, dh)
             return dz
-        return dh.mul_(self.d_act(z, h))
+        return self.rule.backward(dh, z, h)
 
     def _names(self) -> list[str]:
         return [n for L in self.layers for n in (L.weight, L.bias) if n is not None]
@@ -215,7 +233,8 @@ def mlp_objective(
             ``objective(params, (x, y))`` (one batch per step). ``x: (n, d)`` is shared by
             all members; ``x: (m, n, d)`` gives each member its own data (and then
             ``y`` carries the member axis too).
-        chunk: members per batched computation; default: sized so activations stay in cache.
+        chunk: members per batched computation; default: as many as keep one layer's
+            activations within `CHUNK_BYTES` per torch thread.
 
     Returns:
         ``objective(params[, batch]) -> (losses (m,), grads)`` with ``grads`` stacked like
@@ -506,12 +525,13 @@ def _size(params: Params) -> int:
 
 
 def _finite_rows(tree: Params) -> Tensor:
-    """``(m,)``: whether every entry of each member's leaves is finite."""
-    out = None
-    for v in tree.values():
-        f = torch.isfinite(v).reshape(v.shape[0], -1).all(1)
-        out = f if out is None else out & f
-    return out
+    """``(m,)``: whether each member's gradient is finite.
+
+    One reduction per leaf: a NaN/inf entry makes its member's sum non-finite (so does a
+    sum past the dtype's range, ~1e38 in float32, which is divergence by any measure).
+    """
+    total = sum(v.reshape(v.shape[0], -1).sum(1) for v in tree.values())
+    return torch.isfinite(total)
 
 
 def _bcast(mask: Tensor, like: Tensor) -> Tensor:

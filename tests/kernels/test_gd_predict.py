@@ -56,7 +56,9 @@ def test_gradient_flow_equals_matrix_exponential():
     n, t = ktt.shape[0], 3.7
     decay = torch.from_numpy(scipy.linalg.expm(-ktt.numpy() * t / n))
     train_ref = y + decay @ (f0 - y)
-    test_ref = f0t + kte @ torch.linalg.solve(ktt, (torch.eye(n, dtype=ktt.dtype) - decay) @ (y - f0))
+    test_ref = f0t + kte @ torch.linalg.solve(
+        ktt, (torch.eye(n, dtype=ktt.dtype) - decay) @ (y - f0)
+    )
     pred = gd_predict(ktt, y, t, k_test_train=kte, f0_train=f0, f0_test=f0t)
     assert_close(pred.train, train_ref, rtol=1e-8, atol=1e-10)
     assert_close(pred.test, test_ref, rtol=1e-8, atol=1e-10)
@@ -64,8 +66,15 @@ def test_gradient_flow_equals_matrix_exponential():
 
 def test_infinite_time_is_kernel_regression_and_small_steps_approach_flow():
     ktt, kte, y, f0, f0t = _problem()
-    inf = gd_predict(ktt, y, math.inf, lr=0.5 * max_learning_rate(ktt), k_test_train=kte, f0_train=f0,
-                     f0_test=f0t)
+    inf = gd_predict(
+        ktt,
+        y,
+        math.inf,
+        lr=0.5 * max_learning_rate(ktt),
+        k_test_train=kte,
+        f0_train=f0,
+        f0_test=f0t,
+    )
     assert_close(inf.train, y, rtol=1e-8, atol=1e-10)
     assert_close(inf.test, f0t + kte @ torch.linalg.solve(ktt, y - f0), rtol=1e-7, atol=1e-9)
     flow = gd_predict(ktt, y, 2.0, k_test_train=kte, f0_train=f0, f0_test=f0t)
@@ -76,15 +85,25 @@ def test_infinite_time_is_kernel_regression_and_small_steps_approach_flow():
 def test_four_dimensional_empirical_kernel_matches_flattened_iteration():
     g = torch.Generator().manual_seed(1)
     net = MLP(3, (6,), 2, activation="tanh", generator=g).double()
-    x, xt = torch.randn(5, 3, generator=g, dtype=torch.float64), torch.randn(3, 3, generator=g, dtype=torch.float64)
+    x, xt = (
+        torch.randn(5, 3, generator=g, dtype=torch.float64),
+        torch.randn(3, 3, generator=g, dtype=torch.float64),
+    )
     ktt, kte = empirical_ntk(net, x), empirical_ntk(net, xt, x)  # (5, 5, 2, 2), (3, 5, 2, 2)
     y = torch.randn(5, 2, generator=g, dtype=torch.float64)
     flat_tt = ktt.permute(0, 2, 1, 3).reshape(10, 10)
     flat_te = kte.permute(0, 2, 1, 3).reshape(6, 10)
     lr = 0.5 * max_learning_rate(ktt)
     # _iterate divides by its matrix's rows (10); gdlab's mse divides by samples (5): double Θ.
-    traj = _iterate(flat_tt * 2, flat_te * 2, y.reshape(10, 1), torch.zeros(10, 1, dtype=torch.float64),
-                    torch.zeros(6, 1, dtype=torch.float64), lr, 12)
+    traj = _iterate(
+        flat_tt * 2,
+        flat_te * 2,
+        y.reshape(10, 1),
+        torch.zeros(10, 1, dtype=torch.float64),
+        torch.zeros(6, 1, dtype=torch.float64),
+        lr,
+        12,
+    )
     pred = gd_predict(ktt, y, 12, lr=lr, k_test_train=kte)
     assert_close(pred.train, traj[-1][1].reshape(5, 2), rtol=RTOL, atol=1e-12)
     assert_close(pred.test, traj[-1][2].reshape(3, 2), rtol=RTOL, atol=1e-12)
@@ -102,9 +121,15 @@ def test_max_learning_rate_is_the_stability_edge():
         gd_predict(ktt, y, math.inf, lr=1.01 * eta)
 
 
-@pytest.mark.parametrize("bad", [
-    dict(times=-1.0), dict(lr=-0.1), dict(y=torch.zeros(3)), dict(k=torch.zeros(3, 4)),
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        dict(times=-1.0),
+        dict(lr=-0.1),
+        dict(y=torch.zeros(3)),
+        dict(k=torch.zeros(3, 4)),
+    ],
+)
 def test_bad_arguments_raise(bad):
     ktt, _, y, _, _ = _problem()
     with pytest.raises(ValueError):
@@ -121,8 +146,14 @@ def test_prediction_follows_a_trained_wide_network():
     """
     linearization_tol, infinite_tol = 0.1, 0.2
     g = torch.Generator().manual_seed(7)
-    x = torch.nn.functional.normalize(torch.randn(12, 4, generator=g, dtype=torch.float64), dim=1) * 2.0
-    xt = torch.nn.functional.normalize(torch.randn(6, 4, generator=g, dtype=torch.float64), dim=1) * 2.0
+    x = (
+        torch.nn.functional.normalize(torch.randn(12, 4, generator=g, dtype=torch.float64), dim=1)
+        * 2.0
+    )
+    xt = (
+        torch.nn.functional.normalize(torch.randn(6, 4, generator=g, dtype=torch.float64), dim=1)
+        * 2.0
+    )
     y = torch.sin(2 * x[:, :1])
     net = MLP(4, (1024, 1024), 1, activation="relu", parametrization="ntk", generator=g).double()
     f, p0 = functionalize(net)
@@ -138,5 +169,7 @@ def test_prediction_follows_a_trained_wide_network():
 
     assert gap(pred.train, f_tr) < linearization_tol and gap(pred.test, f_te) < linearization_tol
     inf = mlp_kernels(torch.cat([x, xt]), hidden_layers=2, activation="relu").ntk
-    pred_inf = gd_predict(inf[:12, :12], y, steps, lr=lr, k_test_train=inf[12:, :12], f0_train=f0, f0_test=f0t)
+    pred_inf = gd_predict(
+        inf[:12, :12], y, steps, lr=lr, k_test_train=inf[12:, :12], f0_train=f0, f0_test=f0t
+    )
     assert gap(pred_inf.train, f_tr) < infinite_tol and gap(pred_inf.test, f_te) < infinite_tol

@@ -22,8 +22,10 @@ NT_RTOL = 1e-5  # the issue's bar, relative to the largest entry (neural-tangent
 
 def _nt_cases():
     doc = json.loads(FIXTURE.read_text())
-    return [pytest.param(c, id=f"{i}-{c['act']}-L{c['hidden_layers']}-{c['parametrization']}")
-            for i, c in enumerate(doc["cases"])]
+    return [
+        pytest.param(c, id=f"{i}-{c['act']}-L{c['hidden_layers']}-{c['parametrization']}")
+        for i, c in enumerate(doc["cases"])
+    ]
 
 
 @pytest.mark.parametrize("case", _nt_cases())
@@ -31,9 +33,16 @@ def test_matches_neural_tangents(case):
     """Fixture written by bench/nt_reference.py (its own JAX venv); CI has no JAX."""
     x1 = torch.tensor(case["x1"], dtype=torch.float64)
     x2 = None if case["x2"] is None else torch.tensor(case["x2"], dtype=torch.float64)
-    k = mlp_kernels(x1, x2, hidden_layers=case["hidden_layers"], activation=case["act"],
-                    w_std=case["w_std"], b_std=case["b_std"], parametrization=case["parametrization"],
-                    width=case["width"])
+    k = mlp_kernels(
+        x1,
+        x2,
+        hidden_layers=case["hidden_layers"],
+        activation=case["act"],
+        w_std=case["w_std"],
+        b_std=case["b_std"],
+        parametrization=case["parametrization"],
+        width=case["width"],
+    )
     for name in ("nngp", "ntk"):
         ref = torch.tensor(case[name], dtype=torch.float64)
         got = getattr(k, name)
@@ -56,9 +65,14 @@ def test_relu_depth_one_closed_form_by_hand():
     x = torch.eye(2, dtype=torch.float64) * math.sqrt(2)  # ‖x‖² = d = 2, so Σ¹ = I
     k = mlp_kernels(x, hidden_layers=1, activation="relu")
     # E[relu(u)relu(v)] = 1/(2π) off the diagonal, 1/2 on it; E[relu'relu'] = 1/4 and 1/2.
-    assert_close(k.nngp, torch.tensor([[0.5, 1 / (2 * math.pi)], [1 / (2 * math.pi), 0.5]],
-                                      dtype=torch.float64), rtol=1e-12)
-    assert_close(k.ntk, k.nngp + torch.tensor([[0.5, 0.0], [0.0, 0.5]], dtype=torch.float64), rtol=1e-12)
+    assert_close(
+        k.nngp,
+        torch.tensor([[0.5, 1 / (2 * math.pi)], [1 / (2 * math.pi), 0.5]], dtype=torch.float64),
+        rtol=1e-12,
+    )
+    assert_close(
+        k.ntk, k.nngp + torch.tensor([[0.5, 0.0], [0.0, 0.5]], dtype=torch.float64), rtol=1e-12
+    )
 
 
 @pytest.mark.parametrize("activation", ["relu", "erf"])
@@ -103,10 +117,17 @@ def test_float32_tracks_float64():
     assert (k32.ntk.double() - k64.ntk).abs().max() / k64.ntk.abs().max() < 1e-3
 
 
-@pytest.mark.parametrize("bad", [
-    dict(hidden_layers=-1), dict(hidden_layers=1.5), dict(w_std=-1.0), dict(activation="swish"),
-    dict(parametrization="mup"), dict(parametrization="standard"),
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        dict(hidden_layers=-1),
+        dict(hidden_layers=1.5),
+        dict(w_std=-1.0),
+        dict(activation="swish"),
+        dict(parametrization="mup"),
+        dict(parametrization="standard"),
+    ],
+)
 def test_bad_arguments_raise(bad):
     kw = dict(hidden_layers=2, activation="relu") | bad
     with pytest.raises(ValueError):
@@ -117,8 +138,7 @@ def test_mismatched_inputs_raise():
     with pytest.raises(ValueError):
         mlp_kernels(torch.randn(3, 2), torch.randn(3, 4), hidden_layers=1, activation="relu")
     with pytest.raises(ValueError):
-        mlp_kernels(torch.randn(3, 2, dtype=torch.float16), hidden_layers=1,
-                    activation="relu")
+        mlp_kernels(torch.randn(3, 2, dtype=torch.float16), hidden_layers=1, activation="relu")
 
 
 @settings(max_examples=30, deadline=None)
@@ -155,7 +175,9 @@ def _mc_band(samples: torch.Tensor, width: int, theory: torch.Tensor) -> None:
     se = samples.std(0) / math.sqrt(samples.shape[0])
     bound = MC_Z * se + 4.0 / width * theory.abs().max()
     excess = (mean - theory).abs() - bound
-    assert bool((excess <= 0).all()), f"max excess {excess.max().item():.3g}; mean {mean}, theory {theory}"
+    assert bool((excess <= 0).all()), (
+        f"max excess {excess.max().item():.3g}; mean {mean}, theory {theory}"
+    )
 
 
 def test_nngp_is_the_output_covariance_of_wide_random_nets():
@@ -167,8 +189,16 @@ def test_nngp_is_the_output_covariance_of_wide_random_nets():
     theory = mlp_kernels(x, hidden_layers=2, activation="tanh", w_std=1.4, b_std=0.3).nngp
     est = []
     for _ in range(seeds):
-        net = MLP(3, (width, width), outs, activation="tanh", parametrization="ntk", w_std=1.4, b_std=0.3,
-                  generator=g).double()
+        net = MLP(
+            3,
+            (width, width),
+            outs,
+            activation="tanh",
+            parametrization="ntk",
+            w_std=1.4,
+            b_std=0.3,
+            generator=g,
+        ).double()
         with torch.no_grad():
             f = net(x)  # (n, outs)
         est.append(f @ f.T / outs)
@@ -182,7 +212,15 @@ def test_ntk_is_the_mean_empirical_ntk_of_wide_random_nets():
     theory = mlp_kernels(x, hidden_layers=2, activation="relu", w_std=1.3, b_std=0.2).ntk
     est = []
     for _ in range(seeds):
-        net = MLP(3, (width, width), 1, activation="relu", parametrization="ntk", w_std=1.3, b_std=0.2,
-                  generator=g).double()
+        net = MLP(
+            3,
+            (width, width),
+            1,
+            activation="relu",
+            parametrization="ntk",
+            w_std=1.3,
+            b_std=0.2,
+            generator=g,
+        ).double()
         est.append(empirical_ntk(net, x))
     _mc_band(torch.stack(est), width, theory)

@@ -66,12 +66,28 @@ def _cases():
     g = torch.Generator().manual_seed(0)
     torch.manual_seed(0)
     return {
-        "mlp-sp-3out": (MLP(5, (7, 6), 3, activation="tanh", b_std=0.1, generator=g),
-                        torch.randn(9, 5, generator=g)),
-        "mlp-ntk-1out": (MLP(5, (7, 6), 1, activation="relu", parametrization="ntk", w_std=1.4,
-                             b_std=0.3, out_scale=2.0, generator=g), torch.randn(9, 5, generator=g)),
-        "torch-linear": (nn.Sequential(nn.Linear(4, 8), nn.GELU(), nn.Linear(8, 2)),
-                         torch.randn(7, 4, generator=g)),
+        "mlp-sp-3out": (
+            MLP(5, (7, 6), 3, activation="tanh", b_std=0.1, generator=g),
+            torch.randn(9, 5, generator=g),
+        ),
+        "mlp-ntk-1out": (
+            MLP(
+                5,
+                (7, 6),
+                1,
+                activation="relu",
+                parametrization="ntk",
+                w_std=1.4,
+                b_std=0.3,
+                out_scale=2.0,
+                generator=g,
+            ),
+            torch.randn(9, 5, generator=g),
+        ),
+        "torch-linear": (
+            nn.Sequential(nn.Linear(4, 8), nn.GELU(), nn.Linear(8, 2)),
+            torch.randn(7, 4, generator=g),
+        ),
         "cnn": (TinyCNN(), torch.randn(6, 2, 5, 8, generator=g)),
         "attention": (TinyAttention(), torch.randn(7, 4, 6, generator=g)),
     }
@@ -95,10 +111,16 @@ def test_every_method_matches_dense_jjt(name, method):
     full11, full12 = reference.ntk(f, p, x), reference.ntk(f, p, x, x2)
     for trace in (False, True):
         for block in (None, 3):
-            assert_close(empirical_ntk(model, x, method=method, trace=trace, block_size=block),
-                         dense_ntk(model, x, trace=trace, full=full11), rtol=RTOL)
-            assert_close(empirical_ntk(model, x, x2, method=method, trace=trace, block_size=block),
-                         dense_ntk(model, x, x2, trace=trace, full=full12), rtol=RTOL)
+            assert_close(
+                empirical_ntk(model, x, method=method, trace=trace, block_size=block),
+                dense_ntk(model, x, trace=trace, full=full11),
+                rtol=RTOL,
+            )
+            assert_close(
+                empirical_ntk(model, x, x2, method=method, trace=trace, block_size=block),
+                dense_ntk(model, x, x2, trace=trace, full=full12),
+                rtol=RTOL,
+            )
 
 
 def test_x2_is_x1_uses_the_symmetric_path_and_equals_the_general_one():
@@ -175,15 +197,22 @@ def test_cost_model_ranks_methods_as_the_flop_counts_say():
     params = dict(model.named_parameters())
     plan = ntk_module.structured.make_plan(model, params, x[:2], 3)
     p = sum(t.numel() for t in params.values())
-    cost = {m: ntk_module.estimate_flops(m, plan, p, 1000, 1000, 3, False, True)
-            for m in ("jacobian", "ntvp", "structured")}
+    cost = {
+        m: ntk_module.estimate_flops(m, plan, p, 1000, 1000, 3, False, True)
+        for m in ("jacobian", "ntvp", "structured")
+    }
     assert cost["structured"] < cost["ntvp"] < cost["jacobian"]  # k = 3 > 2: ntvp beats jacobian
 
 
-@pytest.mark.parametrize("bad", [
-    dict(method="fast"), dict(block_size=0), dict(x2=torch.randn(3, 4, dtype=torch.float64)),
-    dict(x2=torch.randn(3, 5)),
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        dict(method="fast"),
+        dict(block_size=0),
+        dict(x2=torch.randn(3, 4, dtype=torch.float64)),
+        dict(x2=torch.randn(3, 5)),
+    ],
+)
 def test_bad_input_raises_value_error(bad):
     model, x = case("mlp-sp-3out")
     x2 = bad.pop("x2", None)

@@ -34,7 +34,9 @@ _SCRIPT = textwrap.dedent("""
 
 @pytest.mark.slow
 def test_n20000_width512_depth3_fits_in_memory():
-    proc = subprocess.run([sys.executable, "-c", _SCRIPT], capture_output=True, text=True, timeout=1800)
+    proc = subprocess.run(
+        [sys.executable, "-c", _SCRIPT], capture_output=True, text=True, timeout=1800
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     res = json.loads(proc.stdout.strip().splitlines()[-1])
     print(res)

@@ -9,7 +9,9 @@ from hypothesis import strategies as st
 from gdlab.models import MLP
 from gdlab.probes import empirical_ntk
 
-PSD_TOL = 1e-10  # float64 eigenvalues of a Gram matrix can dip below 0 by rounding, relative to λ_max
+PSD_TOL = (
+    1e-10  # float64 eigenvalues of a Gram matrix can dip below 0 by rounding, relative to λ_max
+)
 
 
 @settings(max_examples=25, deadline=None)
@@ -23,10 +25,19 @@ PSD_TOL = 1e-10  # float64 eigenvalues of a Gram matrix can dip below 0 by round
     method=st.sampled_from(["structured", "jacobian", "ntvp"]),
     block=st.sampled_from([None, 1, 2]),
 )
-def test_empirical_ntk_is_symmetric_psd(seed, n, widths, out_dim, activation, parametrization, method, block):
+def test_empirical_ntk_is_symmetric_psd(
+    seed, n, widths, out_dim, activation, parametrization, method, block
+):
     g = torch.Generator().manual_seed(seed)
-    model = MLP(3, tuple(widths), out_dim, activation=activation, parametrization=parametrization,
-                b_std=0.2, generator=g).double()
+    model = MLP(
+        3,
+        tuple(widths),
+        out_dim,
+        activation=activation,
+        parametrization=parametrization,
+        b_std=0.2,
+        generator=g,
+    ).double()
     x = torch.randn(n, 3, generator=g, dtype=torch.float64)
     k = empirical_ntk(model, x, method=method, block_size=block)
     mat = k if k.ndim == 2 else k.permute(0, 2, 1, 3).reshape(n * out_dim, n * out_dim)

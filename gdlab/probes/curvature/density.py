@@ -71,10 +71,7 @@ def slq(
     weights = torch.zeros((probes, m), dtype=torch.float64)
     for l in range(probes):
         v = rademacher(op.size, 1, generator=generator, dtype=torch.float64)[:, 0]
-        st = None
-        for st in lanczos_iterations(op, m, v0=v, generator=generator):
-            pass
-        assert st is not None
+        *_, st = lanczos_iterations(op, m, v0=v, generator=generator)  # the last state
         theta, S = torch.linalg.eigh(st.tridiagonal())
         nodes[l, : st.m] = theta
         weights[l, : st.m] = S[0] ** 2

@@ -111,7 +111,8 @@ def lanczos_iterations(
     scale = 0.0
     for j in range(steps):
         if j >= st.basis.shape[0]:
-            grown = torch.empty((min(2 * st.basis.shape[0], steps), n), dtype=op.dtype, device=op.device)
+            rows = min(2 * st.basis.shape[0], steps)
+            grown = torch.empty((rows, n), dtype=op.dtype, device=op.device)
             grown[:j] = st.basis[:j]
             st.basis = grown
         st.basis[j] = q
@@ -194,7 +195,7 @@ def lanczos_eigsh(
         err = _error_bounds(theta, S, st.betas[-1], order)
         floor = _PRECISION_FLOOR * torch.finfo(op.dtype).eps * float(theta.abs().max())
         bound = torch.clamp(tol * theta_k.abs(), min=floor)
-        moved = (theta_k - prev).abs() if prev is not None else torch.full_like(theta_k, float("inf"))
+        moved = torch.full_like(theta_k, float("inf")) if prev is None else (theta_k - prev).abs()
         exhausted = st.m == op.size
         if (bool((err <= bound).all()) and bool((moved <= bound).all())) or exhausted:
             converged = True
@@ -289,7 +290,8 @@ def _start_vector(op: LinearOperator, v0: Tensor | None, generator) -> Tensor:
 def _random_orthogonal(op: LinearOperator, Q: Tensor, generator) -> Tensor | None:
     """A unit vector orthogonal to the rows of ``Q``, or ``None`` if they span the space."""
     for _ in range(3):
-        v = torch.randn(op.size, generator=generator, dtype=torch.float64).to(op.dtype).to(op.device)
+        v = torch.randn(op.size, generator=generator, dtype=torch.float64)
+        v = v.to(dtype=op.dtype, device=op.device)
         v = v - Q.T @ (Q @ v)
         v = v - Q.T @ (Q @ v)
         norm = float(torch.linalg.vector_norm(v))

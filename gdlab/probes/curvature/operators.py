@@ -144,7 +144,7 @@ def diagonal_congruence(op: LinearOperator, d: Tensor) -> LinearOperator:
 
 
 def resolve_model(model: nn.Module | ModelFn, params: Params | None) -> tuple[ModelFn, Params]:
-    """``(f, params)`` from an ``nn.Module`` (its parameters unless given) or from ``f`` + params."""
+    """``(f, params)`` from an ``nn.Module`` (its parameters unless given) or ``f`` + params."""
     if isinstance(model, nn.Module):
         f, own = functionalize(model)
         return f, (own if params is None else params)
@@ -207,7 +207,8 @@ def hessian_operator(
         >>> torch.allclose(H.to_dense(), X.T @ X)
         True
     """
-    return _build(model, loss_fn, x, y, params, chunk_size, reduction, reuse_graph, _hessian_product)
+    return _build(model, loss_fn, x, y, params, chunk_size, reduction, reuse_graph,
+                  _hessian_product)
 
 
 def ggn_operator(
@@ -248,7 +249,8 @@ def ggn_vector_product(
 
 # --- construction ---------------------------------------------------------------------------
 
-_ChunkProduct = Callable[[ModelFn, LossFn, Tensor, Tensor, list[str], list[Tensor], float], _Product]
+_ChunkProduct = Callable[
+    [ModelFn, LossFn, Tensor, Tensor, list[str], list[Tensor], float], _Product]
 
 
 def _build(model, loss_fn, x, y, params, chunk_size, reduction, reuse_graph, make: _ChunkProduct):
@@ -318,7 +320,8 @@ def _hessian_product(f, loss_fn, xc, yc, keys, leaves, weight) -> _Product:
             hv = torch.autograd.grad([grads[i] for i in live], leaves,
                                      grad_outputs=[vs[i] for i in live],
                                      retain_graph=True, allow_unused=True)
-        return [h if h is not None else torch.zeros_like(t) for h, t in zip(hv, leaves, strict=True)]
+        return [h if h is not None else torch.zeros_like(t)
+                for h, t in zip(hv, leaves, strict=True)]
 
     return product
 

@@ -91,7 +91,8 @@ class SharpnessProbe:
         # The probe is called with the parameters; only the function is kept from the model.
         self.f = resolve_model(model, None)[0] if isinstance(model, nn.Module) else model
         if not callable(self.f):
-            raise ValueError(f"model must be an nn.Module or f(params, x), got {type(model).__name__}")
+            raise ValueError(
+                f"model must be an nn.Module or f(params, x), got {type(model).__name__}")
         self.loss_fn, self.x, self.y = loss_fn, x, y
         self.k, self.tol, self.max_steps = k, tol, max_steps
         self.chunk_size, self.reduction = chunk_size, reduction
