@@ -261,6 +261,7 @@ def worker_curvlinops(task: str, reps: int) -> dict:
             grid, dens = curvlinops.lanczos_approximate_spectrum(build(), DENSITY_STEPS, num_repeats=1)
             return float(grid[dens > 1e-3 * dens.max()].max()), count[0]
 
+        # Only a smoothed density on its own grid comes back (no nodes): no accuracy column.
         (top, hvps), t = timed(run, reps)
         return {**t, "hvps": hvps, "max_support": top,
                 "note": "papyan2020 SLQ; boundaries by eigsh (counted); no reorthogonalization"}
@@ -270,8 +271,8 @@ def worker_curvlinops(task: str, reps: int) -> dict:
 WORKERS = {"gdlab": worker_gdlab, "pyhessian": worker_pyhessian, "curvlinops": worker_curvlinops}
 
 
-def worker_main(tool: str, task: str, reps: int) -> None:
-    torch.set_num_threads(2)
+def worker_main(tool: str, task: str, reps: int, threads: int) -> None:
+    torch.set_num_threads(threads)
     rss_setup = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out = WORKERS[tool](task, reps)
     print(json.dumps({"tool": tool, "task": task, "result": out, "rss_setup_mb": rss_setup,
@@ -343,9 +344,10 @@ def exact_relu_trace(model: nn.Sequential, X: torch.Tensor, y: torch.Tensor) -> 
 
 # --- driver ---------------------------------------------------------------------------------
 
-def run_worker(python: str, tool: str, task: str, reps: int) -> dict:
+def run_worker(python: str, tool: str, task: str, reps: int, threads: int) -> dict:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.dirname(HERE), os.environ.get("PYTHONPATH", "")]))
-    cmd = [python, os.path.abspath(__file__), "--worker", tool, "--task", task, "--reps", str(reps)]
+    cmd = [python, os.path.abspath(__file__), "--worker", tool, "--task", task, "--reps", str(reps),
+           "--threads", str(threads)]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1800)
     if proc.returncode != 0:
         return {"tool": tool, "task": task, "error": proc.stderr.strip().splitlines()[-1:]}
@@ -374,10 +376,12 @@ def rows(results: list[dict], ref: dict) -> list[dict]:
                 row["err"] = float(np.max(np.abs(got - ref["eigs"][:k]) / np.abs(ref["eigs"][:k])))
             if "trace" in v:
                 row["err"] = abs(v["trace"] - ref["trace"]) / abs(ref["trace"])
+                if "std_error" in v:
+                    row["se"] = v["std_error"] / abs(ref["trace"])
                 if "repeats" in v:
                     reps_err = np.array(v["repeats"]) - ref["trace"]
                     row["rms"] = float(np.sqrt(np.mean(reps_err ** 2)) / abs(ref["trace"]))
-            for key in ("max_ritz", "max_support"):
+            for key in ("max_ritz",):
                 if key in v:
                     row["err"] = abs(v[key] - ref["eigs"][0]) / ref["eigs"][0]
             out.append(row)
@@ -397,8 +401,10 @@ def table(rows_: list[dict]) -> str:
             lines.append(f"| {r['task']} | {r['tool']} | {r['variant']} | | | | | |")
             continue
         err = f"{r['err']:.1e}" if "err" in r else ""
+        if "se" in r:
+            err += f" (own error estimate {r['se']:.1e})"
         if "rms" in r:
-            err += f" (RMS over {TRACE_REPEATS}: {r['rms']:.1e})"
+            err += f" (RMS over {TRACE_REPEATS} more runs: {r['rms']:.1e})"
         ratio = r["s"] / gd[r["task"]] if r["task"] in gd else float("nan")
         reps = f" ({r['reps']})" if r["reps"] == 1 else ""
         lines.append(f"| {r['task']} | {r['tool']} | {r['variant']} | {r['s']:.3f}{reps} | "
@@ -406,10 +412,22 @@ def table(rows_: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def header(ref: dict, load: tuple[float, float]) -> str:
-    cpu = platform.processor() or platform.machine()
+def cpu_model() -> str:
+    """The CPU's model name (Linux), else the architecture."""
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def header(ref: dict, load: tuple[float, float], threads: int) -> str:
+    cpu = cpu_model()
     return (f"Machine: {platform.node()}, {os.cpu_count()} CPUs ({cpu}), torch {torch.__version__}, "
-            f"2 threads. Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Load average (1 min) "
+            f"{threads} torch thread(s) per process. Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Load average (1 min) "
             f"before/after: {load[0]:.2f}/{load[1]:.2f}.\n\nReference (float64): λ1..5 = "
             + ", ".join(f"{e:.6f}" for e in ref["eigs"]) + f"; exact trace = {ref['trace']:.6f}.")
 
@@ -434,31 +452,52 @@ def main() -> None:
     ap.add_argument("--tools", default=",".join(TOOLS))
     ap.add_argument("--tasks", default=",".join(TASKS))
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=2,
+                    help="torch threads per worker (2 as BASELINES.md; 1 on a shared, loaded machine)")
     ap.add_argument("--peers-python", default="/work/venv-peers/bin/python")
     ap.add_argument("--write-results", action="store_true", help="update bench/RESULTS.md")
+    ap.add_argument("--render", metavar="RAW_JSON",
+                    help="re-print the table from a previous run's raw results (no timing)")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--task", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
-        worker_main(args.worker, args.task, args.reps)
+        worker_main(args.worker, args.task, args.reps, args.threads)
         return
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
+    if args.render:
+        with open(args.render) as fh:
+            raw = json.load(fh)
+        if isinstance(raw, list):  # written before headers were saved
+            raw = {"header": "(header not recorded)", "results": raw}
+        text = raw["header"] + "\n\n" + table(rows(raw["results"], reference()))
+        print(text)
+        if args.write_results:
+            write_results(text)
+        return
     load0 = os.getloadavg()[0]
     ref = reference()
-    results = []
+    tools = {}
     for tool in args.tools.split(","):
         python = sys.executable if tool == "gdlab" else args.peers_python
-        module = {"gdlab": "gdlab", "pyhessian": "pyhessian", "curvlinops": "curvlinops"}[tool]
-        if not os.path.exists(python) or not available(python, module):
+        if os.path.exists(python) and available(python, tool):
+            tools[tool] = python
+        else:
             print(f"# {tool}: not installed for {python}; skipped", file=sys.stderr)
-            continue
-        for task in args.tasks.split(","):
-            print(f"# {tool} {task} ...", file=sys.stderr, flush=True)
-            results.append(run_worker(python, tool, task, args.reps))
-    text = header(ref, (load0, os.getloadavg()[0])) + "\n\n" + table(rows(results, ref))
+    results = []
+    # Task-major order: the tools compared on a task run back to back, under similar load.
+    for task in args.tasks.split(","):
+        for tool, python in tools.items():
+            print(f"# {task} {tool} ...", file=sys.stderr, flush=True)
+            results.append(run_worker(python, tool, task, args.reps, args.threads))
+    results.sort(key=lambda r: list(tools).index(r["tool"]))
+    head = header(ref, (load0, os.getloadavg()[0]), args.threads)
+    text = head + "\n\n" + table(rows(results, ref))
     print(text)
-    with open(os.path.join(tempfile.gettempdir(), "gdlab-bench-curvature-raw.json"), "w") as fh:
-        json.dump(results, fh)
+    raw_path = os.path.join(tempfile.gettempdir(), "gdlab-bench-curvature-raw.json")
+    with open(raw_path, "w") as fh:
+        json.dump({"header": head, "results": results}, fh)
+    print(f"# raw results: {raw_path} (re-render with --render)", file=sys.stderr)
     if args.write_results:
         write_results(text)
 

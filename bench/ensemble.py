@@ -119,17 +119,19 @@ def run_ensemble(template, params, x, y, steps, chunk=None):
 
 # ---- measurement ---------------------------------------------------------------------------
 def timed(fn, device, reps):
+    """Median wall seconds, all wall times, median process CPU seconds, highest load1 seen."""
     sync(device)
     fn(warmup=True)
-    times, loads = [], []
+    times, cpu, loads = [], [], []
     for _ in range(reps):
         sync(device)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         fn(warmup=False)
         sync(device)
         times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
         loads.append(os.getloadavg()[0])
-    return statistics.median(times), times, max(loads)
+    return statistics.median(times), times, statistics.median(cpu), max(loads)
 
 
 def final_losses(template, params, x, y):
@@ -163,11 +165,11 @@ def bench_case(name, args, device):
     for vname, fn in variants.items():
         def call(warmup, fn=fn):
             return fn(template, params, x, y, 3 if warmup else steps)
-        med, times, load = timed(call, device, args.reps)
-        rows.append(dict(case=name, variant=vname, seconds=med, times=times, load=load,
+        med, times, cpu, load = timed(call, device, args.reps)
+        rows.append(dict(case=name, variant=vname, seconds=med, times=times, cpu=cpu, load=load,
                          per_step_ms=1000 * med / (steps * case["m"])))
         print(f"  ({name}) {vname:<20} {med:8.2f} s  (reps {', '.join(f'{t:.2f}' for t in times)};"
-              f" load1 ≤ {load:.2f})", file=sys.stderr, flush=True)
+              f" cpu {cpu:.2f} s; load1 ≤ {load:.2f})", file=sys.stderr, flush=True)
     loop_s = rows[0]["seconds"]
     for r in rows:
         r["speedup"] = loop_s / r["seconds"]
@@ -203,12 +205,15 @@ def main(argv=None):
     p.add_argument("--case", choices=("a", "b", "all"), default="all")
     p.add_argument("--reps", type=int, default=3)
     p.add_argument("--device", default="cpu")
+    p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     p.add_argument("--no-vmap", dest="vmap", action="store_false", help="skip the vmap variant")
     p.add_argument("--chunks", default="", help="extra ensemble variants with these chunk sizes")
     p.add_argument("--agree-members", type=int, default=8,
                    help="members of (a) compared in float64 (default 8)")
     args = p.parse_args(argv)
     args.chunks = [int(c) for c in args.chunks.split(",") if c]
+    if args.threads:
+        torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     print(f"machine: {machine()}, device {device}", file=sys.stderr)
     print(f"start: {time.strftime('%Y-%m-%d %H:%M')}, load average {os.getloadavg()}",
@@ -220,13 +225,13 @@ def main(argv=None):
         agreements.append(agree)
     print(f"\nmachine: {machine()}, device {device}; {time.strftime('%Y-%m-%d %H:%M')}; "
           f"load average at the end {tuple(round(v, 2) for v in os.getloadavg())}\n")
-    print("| case | variant | median s | reps (s) | ms per model-step | speed-up vs loop "
+    print("| case | variant | median s | reps (s) | CPU s | ms per model-step | speed-up vs loop "
           "| max load1 |")
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for r in all_rows:
         print(f"| ({r['case']}) | {r['variant']} | {r['seconds']:.2f} | "
-              f"{', '.join(f'{t:.2f}' for t in r['times'])} | {r['per_step_ms']:.3f} | "
-              f"{r['speedup']:.2f}× | {r['load']:.2f} |")
+              f"{', '.join(f'{t:.2f}' for t in r['times'])} | {r['cpu']:.2f} | "
+              f"{r['per_step_ms']:.3f} | {r['speedup']:.2f}× | {r['load']:.2f} |")
     print("\n| case | float32, 20 steps: max rel Δ loss / params | float64, all steps: members | "
           "max rel Δ loss / params |")
     print("|---|---|---|---|")

@@ -4,7 +4,7 @@
     python bench/ntk.py --skip-peers    # gdlab only
     python bench/ntk.py --cells 512/10/1024 2048/1/256
 
-Every cell runs in a fresh subprocess, so its peak RSS (``ru_maxrss``, whole process, including
+Every cell runs in a fresh subprocess, so its peak RSS (``VmHWM``, whole process, including
 the import baseline) belongs to that cell alone. Timing follows the peer bench
 (``shared/peer-bench/common.py``): one warm-up call, then the median of 3 timed calls (10 when
 the warm-up took < 0.5 s, 1 when it took > 20 s). All tools get the same float32 weights,
@@ -64,6 +64,12 @@ _COMMON = textwrap.dedent("""
         return np.random.default_rng(seed).standard_normal((n, d)).astype(np.float32)
 
     def rss_mb():
+        # VmHWM: peak RSS of this process image. (ru_maxrss survives exec on Linux, so a cell
+        # would inherit the driver's peak.)
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
     def bench(fn, reps=3, long_s=20.0):

@@ -8,6 +8,7 @@ a clear message when they are absent: gdlab downloads nothing at run time.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import os
 import pickle
@@ -87,15 +88,22 @@ def mnist1d(
     Uses the package's default generator arguments with ``seed`` (5000 examples: 4000 train,
     1000 test), then subsets.
     """
+    data = _mnist1d_raw(seed)
+    rng = np.random.default_rng(seed)
+    x_tr, y_tr = _subset(np.asarray(data["x"]), np.asarray(data["y"]), n_train, classes, rng)
+    x_te, y_te = _subset(np.asarray(data["x_test"]), np.asarray(data["y_test"]), n_test, classes, rng)
+    return _finish(x_tr, y_tr, x_te, y_te, standardize, dtype, {"name": "mnist1d", "classes": classes})
+
+
+@functools.lru_cache(maxsize=4)
+def _mnist1d_raw(seed: int) -> dict:
+    """The package's generator output for ``seed`` (a few seconds to make; cached per process)."""
     from mnist1d.data import get_dataset_args, make_dataset
 
     args = get_dataset_args()
     args.seed = seed
     data = make_dataset(args)
-    rng = np.random.default_rng(seed)
-    x_tr, y_tr = _subset(np.asarray(data["x"]), np.asarray(data["y"]), n_train, classes, rng)
-    x_te, y_te = _subset(np.asarray(data["x_test"]), np.asarray(data["y_test"]), n_test, classes, rng)
-    return _finish(x_tr, y_tr, x_te, y_te, standardize, dtype, {"name": "mnist1d", "classes": classes})
+    return {k: np.asarray(data[k]) for k in ("x", "y", "x_test", "y_test")}
 
 
 def _require_dir(path: str | os.PathLike | None, name: str, env: str, expected: str) -> Path:

@@ -61,7 +61,9 @@ class ScaledLinear(nn.Module):
             self.register_parameter("bias", None)
 
     def forward(self, x: Tensor) -> Tensor:
-        y = F.linear(x, self.weight) * self.multiplier if self.multiplier != 1.0 else F.linear(x, self.weight)
+        y = F.linear(x, self.weight)
+        if self.multiplier != 1.0:  # skip a no-op multiply (SP layers)
+            y = y * self.multiplier
         if self.bias is not None:
             y = y + self.b_multiplier * self.bias
         return y

@@ -109,7 +109,9 @@ def lr_scales(module: nn.Module) -> dict[str, float]:
     return scales
 
 
-def deep_linear(dims: Sequence[int], *, init_std: float, generator: torch.Generator | None = None) -> MLP:
+def deep_linear(
+    dims: Sequence[int], *, init_std: float, generator: torch.Generator | None = None
+) -> MLP:
     """A deep linear network ``x ↦ W_L ⋯ W_1 x`` without biases, weights ``N(0, init_std²)``.
 
     ``dims = (d_in, h_1, …, d_out)``. Small ``init_std`` gives the saddle-to-saddle dynamics

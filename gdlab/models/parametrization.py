@@ -17,8 +17,8 @@ Conventions (``σ_w`` = ``w_std``, ``σ_b`` = ``b_std``; ``m`` = fan-in, ``n`` =
 ``ntk``        σ_w/√m           1          1                       1
 ``mup``        input, hidden:   1          weights: input n,       weights: input 1,
                σ_w/√m;                     hidden m, output m;     hidden 1/√m, output 1;
-               output: σ_w/m               biases: fan-out if      biases: 1
-                                           hidden else 1
+               output: σ_w/m               biases: fan-out (1 on   biases: 1
+                                           the readout)
 ``mean_field`` as ``mup``       1          as ``mup``              as ``mup``
 =============  ===============  =========  ======================  ==========================
 
@@ -40,8 +40,8 @@ Moving a factor into the multiplier changes the raw lr needed for the same effec
 update. With ``W = μ·w``: under SGD ``ΔW = −η·lr_scale·μ²·∂L/∂W``, so ``lr_scale = lr_SGD/μ²``;
 under Adam (updates invariant to the gradient's scale) ``ΔW = μ·Δw ≈ μ·η·lr_scale``, so
 ``lr_scale = lr_Adam/μ``. These are the abc-symmetries of Yang & Hu (2021, TP4):
-``(a, b, c) → (a+θ, b−θ, c−2θ)`` for SGD, ``(a+θ, b−θ, c−θ)`` for Adam (TP5). With our multipliers
-``σ_w/√m`` (hidden) and ``σ_w/m`` (output) and unit init this gives the table above; dropping
+``(a, b, c) → (a+θ, b−θ, c−2θ)`` for SGD, ``(a+θ, b−θ, c−θ)`` for Adam (TP5). With our
+multipliers ``σ_w/√m`` (hidden) and ``σ_w/m`` (output) and unit init this gives the table; dropping
 constants in ``d``, ``k`` and ``σ_w``, the lr scales are pure powers of the widths. In TP4's
 notation this is ``a = (0, ½, 1)``, ``b = 0``, SGD ``c = −1`` for every layer.
 
@@ -54,8 +54,8 @@ the two apart: with the present table every layer's update moves features by Θ(
 **Mean-field.** For one hidden layer, ``f(x) = (1/n) Σ_j a_j φ(w_j·x)`` with ``a_j, w_j = Θ(1)``
 and step size ∝ ``n`` (Mei, Montanari & Nguyen 2018; Chizat & Bach 2018) is exactly the μP row
 above. For deeper nets TP4 presents μP as the extension of mean-field to any depth (the
-naive 1/n hidden multipliers make a deep net trivial at init). So
-``mean_field`` is the same scaling as ``mup``; both names are kept.
+naive 1/n hidden multipliers make a deep net trivial at init). So ``mean_field`` is the
+same scaling as ``mup``; both names are kept.
 
 **Lazy vs rich.** `gdlab.models.MLP` multiplies the output by ``out_scale`` α (Chizat, Oyallon
 & Bach 2019): large α with a learning rate ∝ 1/α² gives lazy (kernel) training, small α rich
@@ -134,7 +134,9 @@ def layer_scaling(
         (0.0625, 256.0)
     """
     if parametrization not in PARAMETRIZATIONS:
-        raise ValueError(f"parametrization must be one of {PARAMETRIZATIONS}, got {parametrization!r}")
+        raise ValueError(
+            f"parametrization must be one of {PARAMETRIZATIONS}, got {parametrization!r}"
+        )
     if role not in ROLES:
         raise ValueError(f"role must be one of {ROLES}, got {role!r}")
     if optimizer not in OPTIMIZERS:

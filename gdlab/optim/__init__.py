@@ -167,6 +167,7 @@ __all__ = [
     "scale_by_sign",
     "scale_by_sven",
     "schedules",
+    "sam",
     "sgd",
     "sign_descent",
     "sven",

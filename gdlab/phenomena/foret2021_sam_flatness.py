@@ -54,14 +54,17 @@ MAX_LOSS_RATIO = 2.0
 
 @dataclass(frozen=True)
 class Config:
-    """Quick sizes: 1000 digits, MLP 64-128-128-10, 60 epochs of B = 32 at lr 0.1, ρ = 0.05."""
+    """Quick sizes: 1000 digits, MLP 64-128-128-10, 40 epochs of B = 32 at lr 0.1, ρ = 0.05.
+
+    Measured (5 seeds): median λ_SAM/λ_SGD 0.48 after 40 epochs, 0.45 after 60 (both 5/5).
+    """
 
     n: int = 1000
     widths: tuple[int, ...] = (128, 128)
     batch: int = 32
     lr: float = 0.1
     rho: float = 0.05
-    epochs: int = 60
+    epochs: int = 40
     probe_every_epochs: int = 5
     tol: float = 1e-4
 

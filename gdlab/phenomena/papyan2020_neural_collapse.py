@@ -25,7 +25,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 from torch.nn import functional as F
 
@@ -179,12 +178,14 @@ def figure(cfg: Config, runs: list[RunRecord]):
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 4, figsize=(15, 3.6))
-    panels = [("nc1", "NC1 = Tr(Σ_W Σ_B⁺)/C", True), ("nc2", "NC2 = Avg|cos + 1/(C−1)|", True),
-              ("nc3", "NC3 = ‖Wᵀ/‖W‖ − Ṁᵀ/‖Ṁ‖‖²", True), ("nc4", "NC4 mismatch, train error", False)]
+    panels = [("nc1", "NC1 = Tr(Σ_W Σ_B⁺)/C", True),
+              ("nc2", "NC2 = Avg|cos + 1/(C−1)|", True),
+              ("nc3", "NC3 = ‖Wᵀ/‖W‖ − Ṁᵀ/‖Ṁ‖‖²", True),
+              ("nc4", "NC4 mismatch, train error", False)]
     for r in runs:
         if "nc1" not in r.series:
             continue
-        for ax, (key, title, logy) in zip(axes, panels, strict=True):
+        for ax, (key, _, logy) in zip(axes, panels, strict=True):
             steps, vals = r.series[key]
             (line,) = ax.plot(steps, vals, alpha=0.7, lw=1, label=f"seed {r.seed}")
             if key == "nc4":
@@ -194,7 +195,7 @@ def figure(cfg: Config, runs: list[RunRecord]):
                 ax.set_yscale("log")
             if r["zero_error_step"] is not None:
                 ax.axvline(r["zero_error_step"], color=line.get_color(), lw=0.5, ls="--")
-    for ax, (key, title, _) in zip(axes, panels, strict=True):
+    for ax, (_, title, _) in zip(axes, panels, strict=True):
         ax.set(xlabel="GD step", title=title)
     axes[2].axhline(MAX_NC3, color="k", ls=":", lw=0.8, label="pass < 0.2")
     axes[3].axhline(MAX_NC4, color="k", ls=":", lw=0.8, label="pass < 1%")

@@ -61,7 +61,7 @@ class Config:
         s = self.singular_values
         if len(s) < 2:
             raise ValueError("need at least two singular values to compare learning times")
-        if any(b >= a for a, b in zip(s, s[1:])) or min(s) <= 0:
+        if any(b >= a for a, b in zip(s, s[1:], strict=False)) or min(s) <= 0:
             raise ValueError(f"singular_values must be positive and strictly decreasing, got {s}")
         if len(s) > self.d:
             raise ValueError(f"at most d={self.d} singular values, got {len(s)}")

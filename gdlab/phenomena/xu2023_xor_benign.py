@@ -27,6 +27,13 @@ the training sample is therefore conditioned on its typical configuration
 (``xor_clusters(balanced=True)``: equal cluster counts, ``round(η·count)`` flips per cluster).
 Over 10 seeds this gave 10/10 holding (test at interpolation 0.35-0.62, final test ≥ 0.999);
 i.i.d. sampling gave 8/10 (final test 0.754 in the two failures).
+
+How long the harmful phase lasts is set by how far the first step saturates the logistic
+loss (measured, 5 seeds): at lr 0.03 (quick) the test accuracy jumps from ≈0.5 at step 1 to
+≈0.95 at step 2 — with a tiny init the ReLU net is homogeneous, so in the unsaturated regime
+the first steps do not depend on lr; at lr 0.3 it creeps up (≈0.5 at step 10, 0.80-0.94 at
+step 1000: the delayed, grokking-like regime of the ``full`` preset); at lr 1 it stays at
+chance for 300 steps.
 """
 
 from __future__ import annotations
@@ -124,7 +131,8 @@ def run(cfg: Config, ctx: RunContext) -> dict:
             out = {"train_acc": train_acc}
             if step in test_at or first:
                 out["test_acc"] = accuracy(f(p, xt), yt)
-                out["flipped_fit"] = accuracy(f(p, x[flipped]), y[flipped]) if flipped.any() else 1.0
+                fit = accuracy(f(p, x[flipped]), y[flipped]) if flipped.any() else 1.0
+                out["flipped_fit"] = fit  # accuracy on the flipped (memorized) labels
         if first:
             state["interp_step"], state["test_at_interp"] = step, out["test_acc"]
         return out
@@ -188,7 +196,8 @@ def figure(cfg: Config, runs: list[RunRecord]):
                label="test must be below at interpolation (●)")
     ax.axhline(MIN_FINAL_TEST, color="k", ls="--", lw=0.8, label="final test must exceed")
     ax.set(xlabel="GD step + 1", ylabel="accuracy", ylim=(0.3, 1.02),
-           title=f"Noisy XOR (η={cfg.label_noise:g}): dotted train (noisy labels), solid clean test")
+           title=f"Noisy XOR (η={cfg.label_noise:g}): dotted train (noisy labels), "
+                 "solid clean test")
     ax.legend(fontsize=6, loc="lower right")
     fig.tight_layout()
     return fig
@@ -204,7 +213,7 @@ PHENOMENON = register(Phenomenon(
     run=run,
     verdict=verdict,
     figure=figure,
-    presets={"full": {"n": 100, "d": 40_000, "width": 100, "steps": 1000}},
+    presets={"full": {"lr": 0.3, "steps": 3000, "test_points": 60}},
     prediction="test ≈ 0.5 when train first reaches 100%; later train 100%, test ≥ 0.85",
     group="Feature learning and parametrization",
 ))

@@ -5,6 +5,7 @@ from gdlab.probes.conservation import neuron_balance as neuron_balance
 from gdlab.probes.conservation import relative_drift as relative_drift
 
 from gdlab.probes import collapse as collapse
+from gdlab.probes import curvature as curvature
 from gdlab.probes import features as features
 from gdlab.probes import modes as modes
 from gdlab.probes.coord_check import CoordCheck as CoordCheck

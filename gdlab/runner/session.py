@@ -56,13 +56,17 @@ def run_plans(
     """
     todo: list[RunSpec] = []
     done_ids: dict[tuple[str, str, int], int] = {}
+    queued: set[tuple[str, str, int]] = set()
     for plan in plans:
         for spec in plan.specs():
+            if spec.key in queued or spec.key in done_ids:
+                continue  # the same run asked for twice (e.g. a name given twice) runs once
             prior = None if force else store.finished_run(*spec.key)
             if prior is not None:
                 done_ids[spec.key] = prior.id
             else:
                 todo.append(spec)
+                queued.add(spec.key)
     if executor is None or isinstance(executor, str):
         executor = executor_for(executor, jobs=jobs, address=address, progress=progress)
 

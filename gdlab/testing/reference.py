@@ -36,9 +36,14 @@ def ntk(f: ModelFn, params: Params, x1: Tensor, x2: Tensor | None = None) -> Ten
 
 
 def hessian(loss: Callable[[Params], Tensor], params: Params) -> Tensor:
-    """Full Hessian ``(P, P)`` of a scalar function of the parameters."""
+    """Full Hessian ``(P, P)`` of a scalar function of the parameters.
+
+    Row by row with reverse-over-reverse autograd (``torch.autograd.functional.hessian``,
+    unvectorized): slow but free of `torch.func.vmap`, whose batched second derivatives are
+    wrong for affine LayerNorm in torch 2.13 (an O(1) error in the cross block).
+    """
     vec, spec = flatten(params)
-    return torch.func.hessian(lambda v: loss(unflatten(v, spec)))(vec)
+    return torch.autograd.functional.hessian(lambda v: loss(unflatten(v, spec)), vec.detach())
 
 
 def ggn(

@@ -123,3 +123,10 @@ def test_numbered_cuda_device_checked():
         pytest.skip("checks the message on a machine without CUDA")
     with pytest.raises(UserInputError, match="no CUDA device"):
         make_plans("toy-gd", device="cuda:0")
+
+
+def test_a_run_asked_for_twice_runs_once(toys, db):
+    a, b = run(["toy-gd", "toy-gd"], seeds=2, store=db)
+    assert a.run_ids == b.run_ids and a.verdict.n_seeds == 2
+    with Store(db) as st:
+        assert st.count_runs("toy-gd") == 2
