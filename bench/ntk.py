@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (the cell scripts and table rows read best unwrapped)
 """Benchmark: empirical NTK (per method) and infinite-width kernels, gdlab vs its peers.
 
     python bench/ntk.py                 # everything that is installed (a few minutes on 2 cores)
@@ -178,8 +179,13 @@ _NT_KERNEL = _COMMON + textwrap.dedent("""
 def run_cell(python: str, script: str, args: list[str], env: dict | None = None) -> dict:
     """Run one cell in a fresh process; its ``RESULT`` line, or an error record."""
     try:
-        proc = subprocess.run([python, "-c", script, *map(str, args)], capture_output=True, text=True,
-                              timeout=CELL_TIMEOUT_S, env={**os.environ, **(env or {})})
+        proc = subprocess.run(
+            [python, "-c", script, *map(str, args)],
+            capture_output=True,
+            text=True,
+            timeout=CELL_TIMEOUT_S,
+            env={**os.environ, **(env or {})},
+        )
     except subprocess.TimeoutExpired:
         return {"error": f"timeout ({CELL_TIMEOUT_S} s)"}
     for line in proc.stdout.splitlines()[::-1]:
@@ -234,30 +240,50 @@ def main() -> None:
     ngeo_ok = not args.skip_peers and have_nngeometry()
     tmp = tempfile.mkdtemp(prefix="gdlab-bench-ntk-")
     py = sys.executable
-    print(f"# Empirical and infinite-width NTK ({datetime.date.today()}, {platform.node()}, "
-          f"{os.cpu_count()} CPUs, load before: {os.getloadavg()[0]:.2f})")
-    print(f"# peers: neural-tangents {'yes' if nt_ok else 'no'}; nngeometry {'yes' if ngeo_ok else 'not installed'}")
-    print("\n| width/out/n | gdlab structured | gdlab jacobian | gdlab ntvp | NT impl3 (structured) | nngeometry "
-          "| jacobian / structured | NT / gdlab | agreement vs NT | load1 |")
+    print(
+        f"# Empirical and infinite-width NTK ({datetime.date.today()}, {platform.node()}, "
+        f"{os.cpu_count()} CPUs, load before: {os.getloadavg()[0]:.2f})"
+    )
+    print(
+        f"# peers: neural-tangents {'yes' if nt_ok else 'no'}; nngeometry {'yes' if ngeo_ok else 'not installed'}"
+    )
+    print(
+        "\n| width/out/n | gdlab structured | gdlab jacobian | gdlab ntvp | NT impl3 (structured) | nngeometry "
+        "| jacobian / structured | NT / gdlab | agreement vs NT | load1 |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for cell in args.cells:
         width, out, n = (int(v) for v in cell.split("/"))
         ours = os.path.join(tmp, f"g_{cell.replace('/', '_')}.npy")
         theirs = os.path.join(tmp, f"nt_{cell.replace('/', '_')}.npy")
         res = {"structured": run_cell(py, _GDLAB_NTK, ["structured", width, out, n, ours])}
-        res["jacobian"] = run_cell(py, _GDLAB_NTK, ["jacobian", width, out, n, ""]) if cell in JACOBIAN_CELLS else None
-        res["ntvp"] = run_cell(py, _GDLAB_NTK, ["ntvp", width, out, n, ""]) if cell in NTVP_CELLS else None
+        res["jacobian"] = (
+            run_cell(py, _GDLAB_NTK, ["jacobian", width, out, n, ""])
+            if cell in JACOBIAN_CELLS
+            else None
+        )
+        res["ntvp"] = (
+            run_cell(py, _GDLAB_NTK, ["ntvp", width, out, n, ""]) if cell in NTVP_CELLS else None
+        )
         res["nt"] = run_cell(args.nt_python, _NT_NTK, [3, width, out, n, theirs]) if nt_ok else None
         res["ngeo"] = run_cell(py, _NNGEOMETRY_NTK, ["-", width, out, n]) if ngeo_ok else None
         agree = agreement(ours, theirs)
         loads = [r.get("load1") for r in res.values() if r and "load1" in r]
-        print(f"| {cell} | {fmt(res['structured'])} | {fmt(res['jacobian'])} | {fmt(res['ntvp'])} | "
-              f"{fmt(res['nt'])} | {fmt(res['ngeo'])} | {ratio(res['jacobian'], res['structured'])} | "
-              f"{ratio(res['nt'], res['structured'])} | {'–' if agree is None else f'{agree:.1e}'} | "
-              f"{max(loads):.1f} |", flush=True)
-    print("\njacobian/ntvp run only at " + ", ".join(sorted(JACOBIAN_CELLS | NTVP_CELLS)) +
-          ": elsewhere their O(n² k² P) cost is minutes to hours (BASELINES.md W1 skipped them too).")
-    print("\n| n | gdlab float32 | gdlab float64 | NT kernel_fn (float32, jit) | NT / gdlab f32 | NTK agreement f32 vs NT | load1 |")
+        print(
+            f"| {cell} | {fmt(res['structured'])} | {fmt(res['jacobian'])} | {fmt(res['ntvp'])} | "
+            f"{fmt(res['nt'])} | {fmt(res['ngeo'])} | {ratio(res['jacobian'], res['structured'])} | "
+            f"{ratio(res['nt'], res['structured'])} | {'–' if agree is None else f'{agree:.1e}'} | "
+            f"{max(loads):.1f} |",
+            flush=True,
+        )
+    print(
+        "\njacobian/ntvp run only at "
+        + ", ".join(sorted(JACOBIAN_CELLS | NTVP_CELLS))
+        + ": elsewhere their O(n² k² P) cost is minutes to hours (BASELINES.md W1 skipped them too)."
+    )
+    print(
+        "\n| n | gdlab float32 | gdlab float64 | NT kernel_fn (float32, jit) | NT / gdlab f32 | NTK agreement f32 vs NT | load1 |"
+    )
     print("|---|---|---|---|---|---|---|")
     for n in args.kernel_n:
         ours = os.path.join(tmp, f"gk_{n}.npy")
@@ -267,10 +293,15 @@ def main() -> None:
         rnt = run_cell(args.nt_python, _NT_KERNEL, [n, theirs]) if nt_ok else None
         agree = agreement(ours, theirs)
         loads = [r.get("load1") for r in (r32, r64, rnt) if r and "load1" in r]
-        print(f"| {n} | {fmt(r32)} | {fmt(r64)} | {fmt(rnt)} | {ratio(rnt, r32)} | "
-              f"{'–' if agree is None else f'{agree:.1e}'} | {max(loads):.1f} |", flush=True)
-    print(f"\ncells: median seconds / peak RSS of the cell's process; (1) = a single timed rep. "
-          f"load after: {os.getloadavg()[0]:.2f}; finished {time.strftime('%H:%M:%S')}")
+        print(
+            f"| {n} | {fmt(r32)} | {fmt(r64)} | {fmt(rnt)} | {ratio(rnt, r32)} | "
+            f"{'–' if agree is None else f'{agree:.1e}'} | {max(loads):.1f} |",
+            flush=True,
+        )
+    print(
+        f"\ncells: median seconds / peak RSS of the cell's process; (1) = a single timed rep. "
+        f"load after: {os.getloadavg()[0]:.2f}; finished {time.strftime('%H:%M:%S')}"
+    )
 
 
 if __name__ == "__main__":

@@ -43,11 +43,10 @@ _MIN_SYMMETRIC_BLOCKS = 4
 """With ``x2 = x1`` blocks are capped at ``n/4`` so that the mirrored lower triangle saves
 about 3/8 of the work (10 of 16 block pairs) while each GEMM stays large."""
 
-_JACOBIAN_OVERHEAD = 6
-"""Peak memory of the Jacobian paths per byte of Jacobian rows held, measured: blocks of 239
-samples of a 559k-parameter MLP (two 0.53 GB blocks) peaked at 6.2 GB RSS, so block sizes
-count 6× the two blocks' bytes. (Building one block alone peaks at 1.3×; the rest is the
-autograd and vmap workspace of the repeated column featurizations.)"""
+_JACOBIAN_OVERHEAD = 2
+"""Peak memory of the Jacobian paths per byte of the two Jacobian blocks held, measured: blocks
+of 239 samples of a 559k-parameter MLP (two 0.53 GB blocks) peaked at 1.85 GB RSS (building
+one block peaks at 1.3× its size)."""
 
 _MIN_GEMM_ROWS = 1024
 """The symmetric cap never makes a block's GEMMs shorter than this many rows (``block · k``):
@@ -120,19 +119,23 @@ def empirical_ntk(
         method, model, params, plan, k, traced, bs, itemsize
     )
     cache = n2 * _feature_bytes(method, plan, p_total, k, itemsize) <= MEMORY_BUDGET_BYTES / 2
-    return blocks.assemble(
-        out,
-        x1,
-        x2,
-        symmetric=symmetric,
-        row_block=bs,
-        col_block=bs,
-        featurize_row=featurize_row,
-        featurize_col=featurize,
-        contract_fn=contract,
-        trace=traced,
-        cache_cols=cache,
-    )
+    # No outer autograd graph: `out[rs, cs] = block` would otherwise record every block's
+    # history (through the parameters) and keep all Jacobians alive. The torch.func
+    # transforms and the structured backward passes differentiate inside regardless.
+    with torch.no_grad():
+        return blocks.assemble(
+            out,
+            x1,
+            x2,
+            symmetric=symmetric,
+            row_block=bs,
+            col_block=bs,
+            featurize_row=featurize_row,
+            featurize_col=featurize,
+            contract_fn=contract,
+            trace=traced,
+            cache_cols=cache,
+        )
 
 
 _PLANS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -145,8 +148,13 @@ def _cached_plan(model: nn.Module, params: dict, x1: Tensor, k: int) -> structur
     (an NTK tracked along training) reuse it; any change of parameters' identity or shape,
     of input shape, dtype or device makes a new one.
     """
-    key = (tuple((n, id(p), tuple(p.shape), p.dtype, p.device) for n, p in params.items()),
-           tuple(x1.shape[1:]), x1.dtype, x1.device, k)
+    key = (
+        tuple((n, id(p), tuple(p.shape), p.dtype, p.device) for n, p in params.items()),
+        tuple(x1.shape[1:]),
+        x1.dtype,
+        x1.device,
+        k,
+    )
     hit = _PLANS.get(model)
     if hit is not None and hit[0] == key:
         return hit[1]
