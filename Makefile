@@ -15,7 +15,8 @@ $(STAMP): pyproject.toml
 	# torch first, pinned: the CPU wheel of 2.13.0 is what gdlab is tested with, and a bare
 	# `pip install torch` on a clean venv could pull a multi-GB CUDA build.
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	# dev = the test extras (pytest, pandas/pyarrow for export); ray so the Ray tests run too.
+	$(BIN)/python -m pip install --quiet -e ".[dev,ray]"
 	touch $(STAMP)
 
 run: $(STAMP)

@@ -23,9 +23,9 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     import gdlab.phenomena as ph
     from gdlab.errors import UserInputError
+    from gdlab.phenomena._verdict import Verdict
     from gdlab.report.terminal import verdict_detail
     from gdlab.store import Store
-    from gdlab.phenomena._verdict import Verdict
 
     phen = ph.get(args.name)
     with Store(args.store) as store:

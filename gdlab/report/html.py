@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 
 import gdlab
-from gdlab.report.load import Entry
 from gdlab.phenomena._verdict import _fmt
+from gdlab.report.load import Entry
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1100px;margin:2em auto;

@@ -52,10 +52,13 @@ EnsembleProbe = Callable[[int, Params], "dict[str, Tensor] | None"]
 """``probe(step, stacked_params) -> {name: values (m,)}``."""
 Logger = Callable[[str, int, float], None]
 
-# Members are batched in chunks whose one-layer activations take about this many bytes per
-# torch thread: the L2 cache of one core of the EPYC of bench/RESULTS.md ("## Ensembles").
-# TODO(measure) settle on a quiet machine.
+# Members per batched product (bench/RESULTS.md, "## Ensembles", 2-core EPYC, 2 threads):
+# each thread gets at least MIN_MEMBERS_PER_THREAD members, to spread the per-product dispatch
+# and thread hand-off (case a: chunks of 1-2 members were 11-23% slower than 16), and beyond
+# that one layer's activations stay near CHUNK_BYTES per thread, the L2 of a core (case b:
+# 256 members, 4 MiB, were ~10% slower than 64-128; case a: 64 members, 32 MiB, 40% slower).
 CHUNK_BYTES = 1 << 20
+MIN_MEMBERS_PER_THREAD = 8
 
 
 # --------------------------------------------------------------------------------------------
@@ -75,9 +78,10 @@ class _Act(NamedTuple):
 
 
 _ERF_SCALE = 2 / math.sqrt(math.pi)
+_threshold_backward = torch.ops.aten.threshold_backward.grad_input  # ReLU's own backward kernel
 # Keyed by `gdlab.models.layers.ACTIVATIONS` names; any other activation goes through autograd.
 _ACTS: dict[str, _Act] = {
-    "relu": _Act(torch.relu_, lambda dh, z, h: torch.ops.aten.threshold_backward(dh, h, 0), False),
+    "relu": _Act(torch.relu_, lambda dh, z, h: _threshold_backward(dh, h, 0, grad_input=dh), False),
     "tanh": _Act(torch.tanh_, lambda dh, z, h: dh.mul_(1 - h * h), False),
     "sigmoid": _Act(torch.sigmoid_, lambda dh, z, h: dh.mul_(h * (1 - h)), False),
     "identity": _Act(lambda z: z, lambda dh, z, h: dh, False),
@@ -113,11 +117,12 @@ def _mlp_layers(model: torch.nn.Module) -> list[_Layer]:
 
 
 def _chunk_size(m: int, n: int, widths: Sequence[int], itemsize: int) -> int:
-    """Members per chunk: one layer's activations, ``chunk·n·width``, fit the budget of
-    `CHUNK_BYTES` per torch thread (batched products split their members over threads)."""
-    per_member = n * max(widths) * itemsize
-    budget = CHUNK_BYTES * torch.get_num_threads()
-    return max(1, min(m, budget // max(per_member, 1)))
+    """Members per chunk: `MIN_MEMBERS_PER_THREAD` per torch thread or more, as many as keep
+    one layer's activations, ``chunk·n·width``, within `CHUNK_BYTES` per thread."""
+    threads = torch.get_num_threads()
+    per_member = max(n * max(widths) * itemsize, 1)
+    by_cache = CHUNK_BYTES * threads // per_member
+    return max(1, min(m, max(by_cache, MIN_MEMBERS_PER_THREAD * threads)))
 
 
 class _StackedMLP:
@@ -125,27 +130,36 @@ class _StackedMLP:
 
     Activations are kept as ``(m, width, n)`` (features × samples), so that with a shared
     input the first layer is one GEMM ``(m·width, d) @ (d, n)`` and every other product is a
-    contiguous `torch.baddbmm`.
+    contiguous `torch.baddbmm`. Training steps write activations into a workspace that is
+    reused from step to step: fresh multi-MiB tensors cost page faults on every step.
     """
 
     def __init__(self, model: torch.nn.Module):
         self.layers = _mlp_layers(model)
-        self.act_name = model.activation_name
         self.act = model.act
-        self.rule = _ACTS.get(self.act_name)  # None: differentiate `model.act` by autograd
+        self.rule = _ACTS.get(model.activation_name)  # None: differentiate `act` by autograd
         self.out_scale = float(getattr(model, "out_scale", 1.0))
         self.widths = [layer.out_features for layer in model.layers]
+        self._ws: dict[tuple, Tensor] = {}
+
+    def _buf(self, tag: str, shape: tuple[int, ...], like: Tensor) -> Tensor:
+        key = (tag, shape, like.dtype, like.device)
+        buf = self._ws.get(key)
+        if buf is None:
+            buf = self._ws[key] = torch.empty(shape, dtype=like.dtype, device=like.device)
+        return buf
 
     def forward(self, params: Params, xt: Tensor, *, keep: bool = False):
         """Outputs ``(m, out, n)`` from inputs ``xt``: ``(d, n)`` shared or ``(m, d, n)``.
 
-        With ``keep``, also the list of ``(z, h)`` pre/post-activations for `backward`.
+        With ``keep`` (a training step), also the list of ``(z, h)`` pre/post-activations
+        for `backward`; then the outputs live in the workspace until the next step.
         """
         cache = []
         h = xt
         last = len(self.layers) - 1
         for i, L in enumerate(self.layers):
-            z = self._linear(params, L, h)
+            z = self._linear(params, L, h, f"z{i}" if keep else None)
             if i == last:
                 break
             if self.rule is None:
@@ -163,56 +177,63 @@ class _StackedMLP:
         out = z * self.out_scale if self.out_scale != 1.0 else z
         return (out, cache) if keep else out
 
-    def _linear(self, params: Params, L: _Layer, h: Tensor) -> Tensor:
+    def _linear(self, params: Params, L: _Layer, h: Tensor, tag: str | None) -> Tensor:
+        """``multiplier · w h + b_multiplier · b``: ``(m, o, n)``, into the workspace ``tag``."""
         w = params[L.weight]  # (m, o, i)
         m, o, _ = w.shape
+        n = h.shape[-1]
+        out = None if tag is None or self.rule is None else self._buf(tag, (m, o, n), w)
+        b = None if L.bias is None else params[L.bias]
         if h.dim() == 2:  # shared input (i, n): one GEMM for all members
-            b = None if L.bias is None else params[L.bias].reshape(m * o, 1)
+            flat = None if out is None else out.view(m * o, n)
             wf = w.reshape(m * o, -1)
-            z = (torch.mm(wf, h) if b is None else torch.addmm(b, wf, h, beta=L.b_multiplier,
-                                                              alpha=L.multiplier)).view(m, o, -1)
-            if b is None and L.multiplier != 1.0:
-                z = z.mul_(L.multiplier)
-            return z
-        if L.bias is None:
-            z = torch.bmm(w, h)
-            return z.mul_(L.multiplier) if L.multiplier != 1.0 else z
-        return torch.baddbmm(params[L.bias].unsqueeze(-1), w, h, beta=L.b_multiplier,
-                             alpha=L.multiplier)
+            if b is None:
+                z = torch.mm(wf, h, out=flat)
+            else:
+                z = torch.addmm(b.reshape(m * o, 1), wf, h, beta=L.b_multiplier,
+                                alpha=L.multiplier, out=flat)
+            z = z.view(m, o, n)
+        elif b is None:
+            z = torch.bmm(w, h, out=out)
+        else:
+            return torch.baddbmm(b.unsqueeze(-1), w, h, beta=L.b_multiplier, alpha=L.multiplier,
+                                 out=out)
+        return z.mul_(L.multiplier) if b is None and L.multiplier != 1.0 else z
 
-    def backward(self, params: Params, xt: Tensor, cache, dout: Tensor) -> Params:
-        """Gradients of ``Σ_members loss`` from ``dout = ∂loss/∂out``, ``(m, out, n)``."""
-        grads: Params = {}
+    def backward(self, params: Params, xt: Tensor, cache, dout: Tensor, grads: Params) -> None:
+        """Write the gradients of ``Σ_members loss`` into ``grads`` (stacked like ``params``),
+        from ``dout = ∂loss/∂out``, ``(m, out, n)``."""
         delta = dout * self.out_scale if self.out_scale != 1.0 else dout  # ∂/∂z of the last layer
         for i in range(len(self.layers) - 1, -1, -1):
             L = self.layers[i]
-            h_prev = xt if i == 0 else cache[i - 1][1]
+            h_prev = xt if i == 0 else cache[i - 1][1].detach()
+            gw = grads[L.weight]  # (m, o, i)
             if h_prev.dim() == 2:  # shared input: ∂w = δ xᵀ as one GEMM over members
                 m, o, n = delta.shape
-                gw = torch.mm(delta.reshape(m * o, n), h_prev.T).view(m, o, -1)
+                torch.mm(delta.reshape(m * o, n), h_prev.T, out=gw.view(m * o, -1))
             else:
-                gw = torch.bmm(delta, h_prev.transpose(1, 2))
-            grads[L.weight] = gw.mul_(L.multiplier) if L.multiplier != 1.0 else gw
+                torch.bmm(delta, h_prev.transpose(1, 2), out=gw)
+            if L.multiplier != 1.0:
+                gw.mul_(L.multiplier)
             if L.bias is not None:
-                gb = delta.sum(-1)
-                grads[L.bias] = gb.mul_(L.b_multiplier) if L.b_multiplier != 1.0 else gb
+                torch.sum(delta, -1, out=grads[L.bias])
+                if L.b_multiplier != 1.0:
+                    grads[L.bias].mul_(L.b_multiplier)
             if i == 0:
                 break
-            dh = torch.bmm(params[L.weight].transpose(1, 2), delta)  # (m, i, n)
+            w = params[L.weight]
+            dh = self._buf(f"dh{i}", (w.shape[0], w.shape[2], delta.shape[-1]), delta)
+            torch.bmm(w.transpose(1, 2), delta, out=dh)  # (m, i, n)
             if L.multiplier != 1.0:
                 dh.mul_(L.multiplier)
             z, h = cache[i - 1]
             delta = self._act_backward(z, h, dh)
-        return {k: grads[k] for k in self._names()}
 
     def _act_backward(self, z: Tensor | None, h: Tensor, dh: Tensor) -> Tensor:
         if self.rule is None:
             (dz,) = torch.autograd.grad(h, z, dh)
             return dz
         return self.rule.backward(dh, z, h)
-
-    def _names(self) -> list[str]:
-        return [n for L in self.layers for n in (L.weight, L.bias) if n is not None]
 
 
 def mlp_objective(
@@ -233,8 +254,8 @@ def mlp_objective(
             ``objective(params, (x, y))`` (one batch per step). ``x: (n, d)`` is shared by
             all members; ``x: (m, n, d)`` gives each member its own data (and then
             ``y`` carries the member axis too).
-        chunk: members per batched computation; default: as many as keep one layer's
-            activations within `CHUNK_BYTES` per torch thread.
+        chunk: members per batched computation; default: `_chunk_size` (sized to the cache
+            and the number of torch threads).
 
     Returns:
         ``objective(params[, batch]) -> (losses (m,), grads)`` with ``grads`` stacked like
@@ -248,16 +269,15 @@ def mlp_objective(
         xt = x.transpose(-1, -2).contiguous()  # (d, n) or (m, d, n)
         m = next(iter(params.values())).shape[0]
         size = chunk or _chunk_size(m, x.shape[-2], net.widths, x.element_size())
-        if size >= m:
-            return _chunk_vg(net, loss, params, xt, y, per_member)
-        parts = []
+        # Each chunk writes its slice of these (no concatenation afterwards).
+        grads = {k: torch.empty_like(v) for k, v in params.items()}
+        losses = []
         for s in range(0, m, size):
             sl = slice(s, s + size)
-            p = {k: v[sl] for k, v in params.items()}
-            parts.append(_chunk_vg(net, loss, p, xt[sl] if per_member else xt,
-                                   y[sl] if per_member else y, per_member))
-        return (torch.cat([lo for lo, _ in parts]),
-                {k: torch.cat([g[k] for _, g in parts]) for k in parts[0][1]})
+            losses.append(_chunk_vg(net, loss, {k: v[sl] for k, v in params.items()},
+                                    xt[sl] if per_member else xt, y[sl] if per_member else y,
+                                    per_member, {k: g[sl] for k, g in grads.items()}))
+        return (losses[0] if len(losses) == 1 else torch.cat(losses)), grads
 
     if data is not None:
         return lambda params: value_and_grad(params, data)
@@ -265,14 +285,15 @@ def mlp_objective(
 
 
 def _chunk_vg(net: _StackedMLP, loss: LossFn, params: Params, xt: Tensor, y: Tensor,
-              per_member: bool) -> tuple[Tensor, Params]:
+              per_member: bool, grads: Params) -> Tensor:
+    """Losses ``(m,)`` of one chunk; its gradients go into ``grads``."""
     out, cache = net.forward(params, xt, keep=True)  # (m, out, n)
     pred = out.detach().transpose(1, 2).requires_grad_(True)  # (m, n, out)
     with torch.enable_grad():
         losses = torch.func.vmap(loss, in_dims=(0, 0 if per_member else None))(pred, y)
         (dpred,) = torch.autograd.grad(losses.sum(), pred)
-    grads = net.backward(params, xt, cache, dpred.transpose(1, 2))
-    return losses.detach(), grads
+    net.backward(params, xt, cache, dpred.transpose(1, 2), grads)
+    return losses.detach()
 
 
 def stacked_mlp(model: torch.nn.Module) -> Callable[[Params, Tensor], Tensor]:
