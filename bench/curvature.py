@@ -345,7 +345,8 @@ def exact_relu_trace(model: nn.Sequential, X: torch.Tensor, y: torch.Tensor) -> 
 # --- driver ---------------------------------------------------------------------------------
 
 def run_worker(python: str, tool: str, task: str, reps: int, threads: int) -> dict:
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.dirname(HERE), os.environ.get("PYTHONPATH", "")]))
+    env = dict(os.environ,
+               PYTHONPATH=os.pathsep.join([os.path.dirname(HERE), os.environ.get("PYTHONPATH", "")]))
     cmd = [python, os.path.abspath(__file__), "--worker", tool, "--task", task, "--reps", str(reps),
            "--threads", str(threads)]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1800)
@@ -427,7 +428,8 @@ def cpu_model() -> str:
 def header(ref: dict, load: tuple[float, float], threads: int) -> str:
     cpu = cpu_model()
     return (f"Machine: {platform.node()}, {os.cpu_count()} CPUs ({cpu}), torch {torch.__version__}, "
-            f"{threads} torch thread(s) per process. Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Load average (1 min) "
+            f"{threads} torch thread(s) per process. Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. "
+            "Load average (1 min) "
             f"before/after: {load[0]:.2f}/{load[1]:.2f}.\n\nReference (float64): λ1..5 = "
             + ", ".join(f"{e:.6f}" for e in ref["eigs"]) + f"; exact trace = {ref['trace']:.6f}.")
 

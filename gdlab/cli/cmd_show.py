@@ -31,7 +31,8 @@ def run(args) -> int:
     with Store(args.store) as store:
         sv = store.latest_verdict(phen.name)
         if sv is None:
-            raise UserInputError(f"no verdict for {phen.name} in {args.store}; run `gdlab run {phen.name}` first")
+            raise UserInputError(
+                f"no verdict for {phen.name} in {args.store}; run `gdlab run {phen.name}` first")
         runs = [store.get_run(i) for i in sv.run_ids]
     print(f"{phen.name}: {phen.claim}\nsource: {phen.source}\n")
     print(verdict_detail(Verdict.from_dict(sv.verdict)))

@@ -159,7 +159,8 @@ def figure(cfg: Config, runs: list[RunRecord]):
                 s, v = r.series[key]
                 ax1.semilogy(s, v, style, alpha=0.6, label=f"seed {r.seed} {key[5:]}" if r.seed < 2 else None)
         ax1.axhline(r["iso_predictor_risk"], color="k", lw=0.5)
-    ax1.set(xlabel="Adam step", ylabel="ICL loss ½E(ŷ − y)²", title="Training (grey: risk of the Γ⁻¹ predictor)")
+    ax1.set(xlabel="Adam step", ylabel="ICL loss ½E(ŷ − y)²",
+            title="Training (grey: risk of the Γ⁻¹ predictor)")
     ax1.legend(fontsize=7)
     labels = ["Γ⁻¹, Λ=I", "Γ⁻¹, aniso Λ", "plain GD, aniso Λ"]
     keys = ["iso_rel_mse_theory", "aniso_rel_mse_theory", "aniso_rel_mse_plain_gd"]

@@ -131,7 +131,8 @@ def verdict(cfg: Config, runs: list[RunRecord]) -> Verdict:
     per_seed = []
     for r in runs:
         checks = []
-        for tag, what in (("linear", "deep linear Wᵀ_{l+1}W_{l+1} − W_lWᵀ_l"), ("relu", "ReLU ‖w_j‖²+b_j²−a_j²")):
+        for tag, what in (("linear", "deep linear Wᵀ_{l+1}W_{l+1} − W_lWᵀ_l"),
+                          ("relu", "ReLU ‖w_j‖²+b_j²−a_j²")):
             checks += [
                 check(f"{what}: relative drift", r[f"{tag}_drift"], "<", MAX_DRIFT, prediction="0 (flow)"),
                 check(f"{tag}: relative weight change", r[f"{tag}_moved"], ">", MIN_MOVE),
@@ -156,7 +157,8 @@ def figure(cfg: Config, runs: list[RunRecord]):
                 if key in r.series:
                     steps, v = r.series[key]
                     ax.plot(np.asarray(steps) * lr, v, style, alpha=0.7,
-                            label=(f"η={cfg.lr:g}" if not suffix else f"η/2={cfg.lr / 2:g}") if r.seed == runs[0].seed else None)
+                            label=(f"η={cfg.lr:g}" if not suffix else f"η/2={cfg.lr / 2:g}")
+                                  if r.seed == runs[0].seed else None)
         ax.axhline(MAX_DRIFT, color="r", lw=0.8, label="1% threshold")
         ax.set(xlabel="flow time t = η·step", ylabel="relative drift of conserved quantity", title=title)
         ax.set_yscale("symlog", linthresh=1e-6)
@@ -175,7 +177,8 @@ PHENOMENON = register(Phenomenon(
     run=run,
     verdict=verdict,
     figure=figure,
-    presets={"full": {"d": 20, "hidden": 32, "out": 5, "relu_hidden": 256, "n": 256, "lr": 0.00125, "flow_time": 10.0}},
+    presets={"full": {"d": 20, "hidden": 32, "out": 5, "relu_hidden": 256, "n": 256, "lr": 0.00125,
+                      "flow_time": 10.0}},
     prediction="zero drift under flow; drift(η)/drift(η/2) = 2",
     group="Implicit bias and large steps",
 ))

@@ -100,7 +100,7 @@ def verdict(cfg: Config, runs: list[RunRecord]) -> Verdict:
             per_seed.append(SeedResult(r.seed, (), r.status))
             continue
         gaps = [1 - r["cosine_at"][str(c)] for c in cfg.checkpoints]
-        increase = max((b - a for a, b in zip(gaps, gaps[1:])), default=0.0)
+        increase = max((b - a for a, b in zip(gaps, gaps[1:], strict=False)), default=0.0)
         per_seed.append(SeedResult(r.seed, (
             check(f"cos(w_t, w_svm) at t={cfg.steps:g}", r["final_cosine"], ">", MIN_COSINE,
                   prediction="→ 1"),

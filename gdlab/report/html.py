@@ -42,12 +42,14 @@ def write_report(entries: list[Entry], out_dir: str | Path, *, store_path: str =
         v = e.verdict
         name = v.phenomenon
         fig_html = _figure(e, out)
+        checks_html = ("<br>".join(html.escape(c.describe()) for c in v.checks)
+                       or html.escape("; ".join(v.notes)))
         rows.append(
             f"<tr><td><a href='#{name}'>{html.escape(name)}</a></td>"
             f"<td><span class='badge {v.status}'>{v.status}</span></td>"
             f"<td class='num'>{v.seeds_holding}/{v.n_seeds}</td>"
             f"<td>{html.escape(e.stored.preset)}</td>"
-            f"<td>{'<br>'.join(html.escape(c.describe()) for c in v.checks) or html.escape('; '.join(v.notes))}</td></tr>"
+            f"<td>{checks_html}</td></tr>"
         )
         sections.append(_section(e, fig_html))
         dump.append({"phenomenon": name, "preset": e.stored.preset, "config": e.stored.config_hash,
@@ -78,7 +80,8 @@ def _figure(e: Entry, out: Path) -> str:
     try:
         fig = e.figure()
     except Exception as exc:  # noqa: BLE001 — a broken figure must not sink the report
-        return f"<p class='fail'>figure failed: {html.escape(type(exc).__name__)}: {html.escape(str(exc))}</p>"
+        return (f"<p class='fail'>figure failed: {html.escape(type(exc).__name__)}: "
+                f"{html.escape(str(exc))}</p>")
     if fig is None:
         return "<p class='meta'>(no figure)</p>"
     import matplotlib.pyplot as plt

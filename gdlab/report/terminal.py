@@ -13,7 +13,8 @@ def verdict_table(verdicts: list[Verdict], seconds: list[float] | None = None) -
     """One row per claim: name, verdict, seeds holding, and each check's median and rule."""
     width = shutil.get_terminal_size((120, 20)).columns
     name_w = max([len(v.phenomenon) for v in verdicts] + [10])
-    head = f"{'phenomenon':<{name_w}}  {'verdict':<7}  {'seeds':>5}  {'time':>6}  numbers (median over seeds; rule; seeds passing)"
+    head = (f"{'phenomenon':<{name_w}}  {'verdict':<7}  {'seeds':>5}  {'time':>6}  "
+            "numbers (median over seeds; rule; seeds passing)")
     lines = [head, "-" * min(len(head) + 10, width)]
     for i, v in enumerate(verdicts):
         secs = f"{seconds[i]:.0f}s" if seconds else ""

@@ -83,13 +83,15 @@ class Store:
                 self._conn.execute("PRAGMA synchronous = NORMAL")
             self._init_schema()
         except sqlite3.DatabaseError as e:
-            raise UserInputError(f"{self.path} is not a gdlab store ({e}); pass another --store path") from None
+            raise UserInputError(
+                f"{self.path} is not a gdlab store ({e}); pass another --store path") from None
 
     # -- schema ---------------------------------------------------------------------------
     def _init_schema(self) -> None:
         tables = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if tables and "meta" not in tables:
-            raise UserInputError(f"{self.path} is an SQLite file but not a gdlab store; pass another --store path")
+            raise UserInputError(
+                f"{self.path} is an SQLite file but not a gdlab store; pass another --store path")
         if "meta" in tables:
             meta = dict(self._conn.execute("SELECT key, value FROM meta").fetchall())
             if meta.get("app") != APP_ID:
@@ -262,10 +264,12 @@ class Store:
                 "VALUES (?,?,?,?,?,?)", (run_id, verdict_id, name, mime, data, time.time()))
             return int(cur.lastrowid)
 
-    def artifacts(self, *, verdict_id: int | None = None, run_id: int | None = None) -> list[tuple[str, str, bytes]]:
+    def artifacts(self, *, verdict_id: int | None = None,
+                  run_id: int | None = None) -> list[tuple[str, str, bytes]]:
         """``(name, mime, data)`` of the artifacts attached to a verdict or run."""
         if verdict_id is not None:
-            rows = self._conn.execute("SELECT name, mime, data FROM artifacts WHERE verdict_id=?", (verdict_id,))
+            rows = self._conn.execute("SELECT name, mime, data FROM artifacts WHERE verdict_id=?",
+                                      (verdict_id,))
         else:
             rows = self._conn.execute("SELECT name, mime, data FROM artifacts WHERE run_id=?", (run_id,))
         return [(n, m, bytes(d)) for n, m, d in rows]
@@ -301,7 +305,8 @@ class Store:
 def _check_writable(path: Path) -> None:
     parent = path.expanduser().resolve().parent
     if path.is_dir():
-        raise UserInputError(f"store path {path} is a directory; give a file path such as {path / 'gdlab.db'}")
+        raise UserInputError(
+            f"store path {path} is a directory; give a file path such as {path / 'gdlab.db'}")
     if not parent.exists():
         raise UserInputError(f"cannot create store {path}: directory {parent} does not exist")
     if path.exists():

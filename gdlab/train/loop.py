@@ -75,7 +75,8 @@ def value_and_grad(loss_fn: Callable[..., Tensor], params: Params, *args) -> tup
     with torch.enable_grad():
         loss = loss_fn(leaves, *args)
         grads = torch.autograd.grad(loss, list(leaves.values()), allow_unused=True)
-    out = {k: (g if g is not None else torch.zeros_like(leaves[k])) for k, g in zip(leaves, grads, strict=True)}
+    out = {k: (g if g is not None else torch.zeros_like(leaves[k]))
+           for k, g in zip(leaves, grads, strict=True)}
     return loss.detach(), out
 
 

@@ -31,7 +31,8 @@ def test_roundtrip_run_series_verdict(tmp_path):
         assert s.integrity_ok()
         mode = s._conn.execute("PRAGMA journal_mode").fetchone()[0]
         assert mode == "wal"
-        assert s._conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
+        assert (s._conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0]
+                == str(SCHEMA_VERSION))
 
 
 def test_not_a_database(tmp_path):

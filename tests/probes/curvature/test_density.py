@@ -85,5 +85,5 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="sigma"):
         smooth_density(torch.zeros(1, 1), torch.ones(1, 1), torch.zeros(3), 0.0)
     with pytest.raises(ValueError, match="curvature"):
-        spectral_density(lambda p, x: x, None, torch.zeros(2, 1), torch.zeros(2), params={"a": torch.zeros(1)},
-                         curvature="fisher")
+        spectral_density(lambda p, x: x, None, torch.zeros(2, 1), torch.zeros(2),
+                         params={"a": torch.zeros(1)}, curvature="fisher")

@@ -59,7 +59,8 @@ def test_cold_probe_agrees_with_warm_probe(case_factory):
     warm = SharpnessProbe(f, case.loss_fn, case.x, case.y, tol=EXACT)
     cold = SharpnessProbe(case.model, case.loss_fn, case.x, case.y, tol=EXACT, warm_start=False)
     res = train(loss, p, optim.gd(0.5), steps=12, probes=[(4, warm), (4, cold)])
-    assert res.probe_series("sharpness")[1][::2] == pytest.approx(res.probe_series("sharpness")[1][1::2], rel=RTOL)
+    assert res.probe_series("sharpness")[1][::2] == pytest.approx(res.probe_series("sharpness")[1][1::2],
+                                                                  rel=RTOL)
 
 
 def test_preconditioned_sharpness_for_adam(case_factory):
