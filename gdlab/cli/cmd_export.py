@@ -60,7 +60,7 @@ def run(args) -> int:
             frame.to_parquet(args.out, index=False)
     except OSError as e:
         raise UserInputError(f"cannot write {args.out}: {e.strerror or e}") from None
-    print(f"gdlab: {len(frame)} {args.what} rows -> {args.out}", file=sys.stderr)
+    print(f"gdlab: {len(frame)} rows ({args.what}) -> {args.out}", file=sys.stderr)
     return 0
 
 

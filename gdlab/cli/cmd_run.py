@@ -8,8 +8,27 @@ import sys
 from gdlab.cli.main import add_store_arg, positive_int
 
 
-def add_executor_args(p: argparse.ArgumentParser) -> None:
-    """``--executor`` and ``--address`` (shared with ``gdlab sweep``)."""
+def add_run_options(p: argparse.ArgumentParser, *, seeds_help: str, set_help: str,
+                    strict_help: str) -> None:
+    """The options ``gdlab run`` and ``gdlab sweep`` share: size, seeds, overrides, device,
+    store, workers, executor, --force, --no-progress, --strict."""
+    size = p.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="quick sizes (default)")
+    size.add_argument("--full", action="store_true", help="full, paper-like sizes (slow)")
+    p.add_argument("--seeds", type=positive_int, default=None, metavar="N", help=seeds_help)
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help=set_help)
+    p.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
+    add_store_arg(p)
+    p.add_argument("--jobs", type=positive_int, default=1, metavar="N",
+                   help="worker processes (default 1: inline)")
+    _add_executor_args(p)
+    p.add_argument("--force", action="store_true", help="rerun runs already in the store")
+    p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    p.add_argument("--strict", action="store_true", help=strict_help)
+
+
+def _add_executor_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--executor", choices=("inline", "pool", "ray"), default=None,
                    help="where runs execute (default: pool when --jobs > 1, else inline); "
                         "ray needs the ray extra")
@@ -31,22 +50,12 @@ def add_parser(sub) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("names", nargs="+", metavar="NAME", help="phenomenon name(s), or 'all'")
-    size = p.add_mutually_exclusive_group()
-    size.add_argument("--quick", action="store_true", help="quick sizes (default)")
-    size.add_argument("--full", action="store_true", help="full, paper-like sizes (slow)")
-    p.add_argument("--seeds", type=positive_int, default=None, metavar="N",
-                   help="number of seeds 0..N-1 (default: the phenomenon's own, usually 5)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a config field (repeatable); tuples as 1,2,3")
-    p.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
-    add_store_arg(p)
-    p.add_argument("--jobs", type=positive_int, default=1, metavar="N",
-                   help="worker processes (default 1: inline)")
-    add_executor_args(p)
-    p.add_argument("--force", action="store_true", help="rerun runs already in the store")
-    p.add_argument("--no-progress", action="store_true", help="hide progress bars")
-    p.add_argument("--strict", action="store_true",
-                   help="exit with status 1 when a claim fails or is inconclusive")
+    add_run_options(
+        p,
+        seeds_help="number of seeds 0..N-1 (default: the phenomenon's own, usually 5)",
+        set_help="override a config field (repeatable); tuples as 1,2,3",
+        strict_help="exit with status 1 when a claim fails or is inconclusive",
+    )
     p.set_defaults(func=run)
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from gdlab.cli.cmd_run import add_executor_args
-from gdlab.cli.main import add_store_arg, positive_int
+from gdlab.cli.cmd_run import add_run_options
 
 
 def add_parser(sub) -> None:
@@ -26,22 +25,12 @@ def add_parser(sub) -> None:
     p.add_argument("name", metavar="NAME", help="phenomenon name")
     p.add_argument("--grid", action="append", default=[], required=True, metavar="KEY=V1,V2",
                    help="a config field and its values (repeatable: the grid is their product)")
-    size = p.add_mutually_exclusive_group()
-    size.add_argument("--quick", action="store_true", help="quick sizes (default)")
-    size.add_argument("--full", action="store_true", help="full, paper-like sizes (slow)")
-    p.add_argument("--seeds", type=positive_int, default=None, metavar="N",
-                   help="number of seeds 0..N-1 per grid point (default: the phenomenon's own)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="fix a config field at every point (repeatable)")
-    p.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
-    add_store_arg(p)
-    p.add_argument("--jobs", type=positive_int, default=1, metavar="N",
-                   help="worker processes (default 1: inline)")
-    add_executor_args(p)
-    p.add_argument("--force", action="store_true", help="rerun runs already in the store")
-    p.add_argument("--no-progress", action="store_true", help="hide progress bars")
-    p.add_argument("--strict", action="store_true",
-                   help="exit with status 1 unless the claim holds at every point")
+    add_run_options(
+        p,
+        seeds_help="number of seeds 0..N-1 per grid point (default: the phenomenon's own)",
+        set_help="fix a config field at every point (repeatable)",
+        strict_help="exit with status 1 unless the claim holds at every point",
+    )
     p.set_defaults(func=run)
 
 

@@ -15,6 +15,7 @@ from gdlab.phenomena._verdict import Check as Check
 from gdlab.phenomena._verdict import SeedResult as SeedResult
 from gdlab.phenomena._verdict import Verdict as Verdict
 from gdlab.phenomena._verdict import check as check
+from gdlab.phenomena._verdict import seed_results as seed_results
 from gdlab.phenomena.catalog import all_phenomena as all_phenomena
 from gdlab.phenomena.catalog import get as get
 from gdlab.phenomena.catalog import names as names
@@ -64,4 +65,5 @@ __all__ = [
     "names",
     "register",
     "resolve_config",
+    "seed_results",
 ]

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from gdlab.phenomena._protocol import RunRecord
 
 Status = Literal["holds", "fails", "inconclusive"]
 
@@ -73,7 +76,7 @@ def check(
         >>> check("cos to SVM", 0.995, ">", 0.99).passed
         True
         >>> round(check("slope", -0.5, "in", (-0.65, -0.35)).margin, 3)
-        0.5
+        1.0
     """
     if op not in _OPS:
         raise ValueError(f"unknown op {op!r}; use one of {_OPS}")
@@ -113,6 +116,27 @@ class SeedResult:
     def holds(self) -> bool:
         """All checks passed and the run completed."""
         return self.status == "done" and bool(self.checks) and all(c.passed for c in self.checks)
+
+
+def seed_results(
+    runs: Iterable[RunRecord], checks: Callable[[RunRecord], Sequence[Check]]
+) -> list[SeedResult]:
+    """One `SeedResult` per run, in order: ``checks(r)`` for completed runs, none for the rest.
+
+    ``checks`` is called only for runs with ``status == "done"``; a run that diverged (or did
+    not finish) gives ``SeedResult(r.seed, (), r.status)``, which never holds but counts
+    towards the quorum.
+
+    Example:
+        >>> from gdlab.phenomena._protocol import RunRecord
+        >>> runs = [RunRecord(0, "done", {"cos": 0.995}), RunRecord(1, "diverged", {})]
+        >>> [s.holds for s in seed_results(runs, lambda r: (check("cos", r["cos"], ">", 0.99),))]
+        [True, False]
+    """
+    return [
+        SeedResult(r.seed, tuple(checks(r))) if r.status == "done" else SeedResult(r.seed, (), r.status)
+        for r in runs
+    ]
 
 
 @dataclass(frozen=True)

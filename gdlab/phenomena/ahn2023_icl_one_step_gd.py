@@ -27,7 +27,7 @@ from gdlab.data import regression_prompts
 from gdlab.models import LinearSelfAttention
 from gdlab.optim import adam
 from gdlab.phenomena._protocol import Phenomenon, RunContext, RunRecord
-from gdlab.phenomena._verdict import SeedResult, Verdict, check
+from gdlab.phenomena._verdict import Verdict, check, seed_results
 from gdlab.phenomena.catalog import register
 from gdlab.theory import one_step_gd_predict, preconditioner
 from gdlab.train import train
@@ -134,16 +134,17 @@ def run(cfg: Config, ctx: RunContext) -> dict:
 
 def verdict(cfg: Config, runs: list[RunRecord]) -> Verdict:
     """Per seed: model ≈ Γ⁻¹ predictor (iso and aniso), and ≥ 5× better than plain GD (aniso)."""
-    per_seed = []
-    for r in runs:
-        per_seed.append(SeedResult(r.seed, (
+    def checks(r):
+        return (
             check("rel. MSE model vs Γ⁻¹ predictor, Λ = I", r["iso_rel_mse_theory"], "<", MAX_REL_MSE,
                   prediction="0 (LSA = one preconditioned GD step)"),
             check("rel. MSE model vs Γ⁻¹ predictor, anisotropic Λ", r["aniso_rel_mse_theory"], "<",
                   MAX_REL_MSE, prediction="0"),
             check("plain-GD misfit / Γ⁻¹ misfit, anisotropic Λ", r["aniso_advantage"], ">=",
                   MIN_ADVANTAGE, prediction="≫ 1 (preconditioning matters)"),
-        ), r.status))
+        )
+
+    per_seed = seed_results(runs, checks)
     return Verdict.from_seeds(NAME, per_seed,
                               prediction="ŷ = x_qᵀ Γ⁻¹ (1/N) Σ y_i x_i, Γ = (1 + 1/N)Λ + tr(Λ)/N · I")
 

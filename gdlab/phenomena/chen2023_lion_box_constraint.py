@@ -25,7 +25,7 @@ from torch import Tensor
 
 from gdlab import optim
 from gdlab.phenomena._protocol import Phenomenon, RunContext, RunRecord
-from gdlab.phenomena._verdict import SeedResult, Verdict, check
+from gdlab.phenomena._verdict import Verdict, check, seed_results
 from gdlab.phenomena.catalog import register
 
 NAME = "lion-box-constraint"
@@ -142,23 +142,21 @@ def run(cfg: Config, ctx: RunContext) -> dict:
 
 def verdict(cfg: Config, runs: list[RunRecord]) -> Verdict:
     """Per seed: inside the box, at the box minimizer; and the λ = 0 control leaves it."""
-    per_seed = []
-    for r in runs:
-        if r.status != "done":
-            per_seed.append(SeedResult(r.seed, (), r.status))
-            continue
-        per_seed.append(SeedResult(r.seed, (
+
+    def checks(r):
+        return (
             check("‖x_T‖∞ − 1/λ", r["max_abs_x"] - r["radius"], "<=", BOX_SLACK,
                   prediction="≤ 0: the box is invariant and attracting"),
             check("‖x_T − x_box‖∞ (projected-GD solution)", r["distance"], "<", MAX_DISTANCE,
                   prediction="O(lr)"),
             check("control λ = 0: ‖x_T‖∞ − 1/λ", r["control_max_abs_x"] - r["radius"], ">",
                   0.0, prediction="> 0: without decay Lion heads for x* outside the box"),
-        )))
+        )
+
     slopes = [r["sweep_slope"] for r in runs if r.status == "done"]
     notes = [f"distance vs lr: log-log slope median {float(np.median(slopes)):.3g} over seeds "
              f"(Lion's sign steps predict ~1)"] if slopes else []
-    return Verdict.from_seeds(NAME, per_seed, notes=notes,
+    return Verdict.from_seeds(NAME, seed_results(runs, checks), notes=notes,
                               prediction="x_T ∈ {‖x‖∞ ≤ 1/λ} and x_T → argmin over the box "
                                          "(up to O(lr))")
 

@@ -15,19 +15,18 @@ slope against width. Prediction: −1/2.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 
 from gdlab import optim
 from gdlab.core import functionalize, load_params
 from gdlab.data import sphere
-from gdlab.kernels import max_learning_rate, mlp_kernels
-from gdlab.models import MLP
+from gdlab.kernels import max_learning_rate
+from gdlab.phenomena._figures import loglog_vs_width
+from gdlab.phenomena._ntk import check_widths, loglog_slope, relu_ntk, relu_ntk_mlp
 from gdlab.phenomena._protocol import Phenomenon, RunContext, RunRecord
-from gdlab.phenomena._verdict import SeedResult, Verdict, check
+from gdlab.phenomena._verdict import Verdict, check, seed_results
 from gdlab.phenomena.catalog import register
 from gdlab.probes import empirical_ntk
 from gdlab.train import mse, train
@@ -57,12 +56,7 @@ class Config:
     def __post_init__(self):
         if self.n < 2 or self.d < 1 or self.hidden_layers < 1:
             raise ValueError("need n >= 2, d >= 1 and hidden_layers >= 1")
-        if (
-            len(self.widths) < 2
-            or min(self.widths) < 1
-            or list(self.widths) != sorted(set(self.widths))
-        ):
-            raise ValueError("widths must be at least two strictly increasing positive integers")
+        check_widths(self.widths)
         if not 0 < self.lr_fraction < 1:
             raise ValueError("lr_fraction must lie in (0, 1): at 1 GD sits on the stability edge")
         if self.max_steps < 1 or self.w_std <= 0 or self.b_std < 0:
@@ -81,27 +75,13 @@ def run(cfg: Config, ctx: RunContext) -> dict:
     gen = ctx.generator()
     x = sphere(cfg.n, cfg.d, generator=gen, dtype=torch.float64).to(ctx.device)
     y = target(x, cfg.frequency, gen)
-    theory = mlp_kernels(
-        x, hidden_layers=cfg.hidden_layers, activation="relu", w_std=cfg.w_std, b_std=cfg.b_std
-    ).ntk
+    theory = relu_ntk(x, cfg.hidden_layers, w_std=cfg.w_std, b_std=cfg.b_std)
     lr = cfg.lr_fraction * max_learning_rate(theory)
     changes, steps_taken, final_losses = [], [], []
     for i in ctx.trange(len(cfg.widths), desc=NAME):
         width = cfg.widths[i]
-        net = (
-            MLP(
-                cfg.d,
-                (width,) * cfg.hidden_layers,
-                1,
-                activation="relu",
-                parametrization="ntk",
-                w_std=cfg.w_std,
-                b_std=cfg.b_std,
-                generator=gen,
-            )
-            .double()
-            .to(ctx.device)
-        )
+        net = relu_ntk_mlp(cfg.d, width, cfg.hidden_layers, w_std=cfg.w_std, b_std=cfg.b_std,
+                           generator=gen, device=ctx.device)
         f, p0 = functionalize(net)
         k0 = empirical_ntk(net, x)
         result = train(
@@ -119,12 +99,12 @@ def run(cfg: Config, ctx: RunContext) -> dict:
         steps_taken.append(result.steps)
         ctx.log("kernel_change", width, changes[-1])
         ctx.log("steps", width, result.steps)
-    slope, intercept = np.polyfit(np.log(cfg.widths), np.log(changes), 1)
+    slope, intercept = loglog_slope(cfg.widths, changes)
     return {
         "widths": list(cfg.widths),
         "kernel_change": changes,
-        "slope": float(slope),
-        "intercept": float(intercept),
+        "slope": slope,
+        "intercept": intercept,
         "steps": steps_taken,
         "final_loss": final_losses,
         "lr": lr,
@@ -134,33 +114,17 @@ def run(cfg: Config, ctx: RunContext) -> dict:
 
 def verdict(cfg: Config, runs: list[RunRecord]) -> Verdict:
     """Per seed: every width reached the loss target, and the slope is near −1/2."""
-    per_seed = []
-    for r in runs:
-        if r.status != "done":
-            per_seed.append(SeedResult(r.seed, (), r.status))
-            continue
-        per_seed.append(
-            SeedResult(
-                r.seed,
-                (
-                    check(
-                        "log-log slope of ‖Θ_T−Θ_0‖/‖Θ_0‖ vs width",
-                        r["slope"],
-                        "in",
-                        SLOPE_RANGE,
-                        prediction="-1/2",
-                    ),
-                    check(
-                        "largest final train loss over widths",
-                        r["max_final_loss"],
-                        "<",
-                        LOSS_TARGET,
-                        prediction=f"trained to < {LOSS_TARGET:g}",
-                    ),
-                ),
-            )
+
+    def checks(r):
+        return (
+            check("log-log slope of ‖Θ_T−Θ_0‖/‖Θ_0‖ vs width", r["slope"], "in", SLOPE_RANGE,
+                  prediction="-1/2"),
+            check("largest final train loss over widths", r["max_final_loss"], "<", LOSS_TARGET,
+                  prediction=f"trained to < {LOSS_TARGET:g}"),
         )
-    return Verdict.from_seeds(NAME, per_seed, prediction="‖Θ_T − Θ_0‖_F/‖Θ_0‖_F ∝ width^-1/2")
+
+    return Verdict.from_seeds(NAME, seed_results(runs, checks),
+                              prediction="‖Θ_T − Θ_0‖_F/‖Θ_0‖_F ∝ width^-1/2")
 
 
 def figure(cfg: Config, runs: list[RunRecord]):
@@ -168,16 +132,7 @@ def figure(cfg: Config, runs: list[RunRecord]):
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5.5, 4))
-    done = [r for r in runs if r.status == "done"]
-    for r in done:
-        ax.loglog(r["widths"], r["kernel_change"], "o-", alpha=0.6, label=f"seed {r.seed}")
-    if done:
-        w = np.asarray(cfg.widths, float)
-        slope = float(np.median([r["slope"] for r in done]))
-        icpt = float(np.median([r["intercept"] for r in done]))
-        ax.loglog(w, math.e**icpt * w**slope, "k-", lw=2, label=f"fit: slope {slope:.2f}")
-        c0 = float(np.median([r["kernel_change"][0] for r in done]))
-        ax.loglog(w, c0 * (w / w[0]) ** -0.5, "r--", label="theory: slope −1/2")
+    loglog_vs_width(ax, cfg.widths, runs, "kernel_change")
     ax.set(
         xlabel="width",
         ylabel="‖Θ_T − Θ_0‖_F / ‖Θ_0‖_F",

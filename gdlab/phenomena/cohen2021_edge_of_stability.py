@@ -33,7 +33,7 @@ from gdlab.errors import Diverged
 from gdlab.models import MLP
 from gdlab.optim import gd
 from gdlab.phenomena._protocol import Phenomenon, RunContext, RunRecord
-from gdlab.phenomena._verdict import SeedResult, Verdict, check
+from gdlab.phenomena._verdict import Verdict, check, seed_results
 from gdlab.phenomena.catalog import register
 from gdlab.probes.curvature import SharpnessProbe
 from gdlab.train import mse, train
@@ -130,14 +130,11 @@ def run(cfg: Config, ctx: RunContext) -> dict:
 
 def verdict(cfg: Config, runs: list[RunRecord]) -> Verdict:
     """Per seed and η: tail sharpness in [0.85, 1.15]·2/η, started below, loss at least halved."""
-    per_seed = []
-    for r in runs:
-        if r.status != "done":
-            per_seed.append(SeedResult(r.seed, (), r.status))
-            continue
-        checks = []
+
+    def checks(r):
+        out = []
         for i, lr in enumerate(cfg.lrs):
-            checks += [
+            out += [
                 check(f"η={lr:g}: median sharpness, last 30% / (2/η)", r["ratio"][i], "in", BAND,
                       prediction="1 (sharpness hovers at 2/η)"),
                 check(f"η={lr:g}: initial sharpness / (2/η)", r["initial_sharpness"][i] * lr / 2,
@@ -145,9 +142,11 @@ def verdict(cfg: Config, runs: list[RunRecord]) -> Verdict:
                 check(f"η={lr:g}: final / initial loss", r["final_loss"][i] / r["initial_loss"][i],
                       "<", MAX_LOSS_RATIO, prediction="loss keeps falling"),
             ]
-        per_seed.append(SeedResult(r.seed, tuple(checks)))
+        return out
+
     return Verdict.from_seeds(
-        NAME, per_seed, prediction="sharpness rises to 2/η and hovers there; loss keeps falling")
+        NAME, seed_results(runs, checks),
+        prediction="sharpness rises to 2/η and hovers there; loss keeps falling")
 
 
 def figure(cfg: Config, runs: list[RunRecord]):

@@ -26,7 +26,7 @@ from torch import nn
 from gdlab import optim
 from gdlab.models import TverskyProjection
 from gdlab.phenomena._protocol import Phenomenon, RunContext, RunRecord
-from gdlab.phenomena._verdict import SeedResult, Verdict, check
+from gdlab.phenomena._verdict import Verdict, check, seed_results
 from gdlab.phenomena.catalog import register
 
 NAME = "tversky-xor"
@@ -107,21 +107,19 @@ def run(cfg: Config, ctx: RunContext) -> dict:
 
 def verdict(cfg: Config, runs: list[RunRecord]) -> Verdict:
     """Per seed: the Tversky layer fits XOR exactly; the linear layer stays ≤ 3/4."""
-    per_seed = []
-    for r in runs:
-        if r.status != "done":
-            per_seed.append(SeedResult(r.seed, (), r.status))
-            continue
-        per_seed.append(SeedResult(r.seed, (
+
+    def checks(r):
+        return (
             check("Tversky layer training accuracy", r["tversky_accuracy"], ">=",
                   TVERSKY_ACCURACY, prediction="1 (XOR is representable)"),
             check("linear layer training accuracy", r["linear_accuracy"], "<=",
                   LINEAR_MAX_ACCURACY, prediction="≤ 3/4 (XOR is not linearly separable)"),
-        )))
+        )
+
     linear_ok = [r["linear_accuracy"] <= LINEAR_MAX_ACCURACY for r in runs if r.status == "done"]
     pooled = [check("seeds with linear accuracy ≤ 3/4 (fraction; CATALOG: always)",
                     float(np.mean(linear_ok)), ">=", 1.0)] if linear_ok else []
-    return Verdict.from_seeds(NAME, per_seed, pooled=pooled,
+    return Verdict.from_seeds(NAME, seed_results(runs, checks), pooled=pooled,
                               prediction="Tversky projection: 100% on XOR; linear: ≤ 75%")
 
 

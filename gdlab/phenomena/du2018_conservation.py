@@ -23,7 +23,7 @@ from gdlab.core import functionalize
 from gdlab.models import MLP, deep_linear
 from gdlab.optim import gd
 from gdlab.phenomena._protocol import Phenomenon, RunContext, RunRecord
-from gdlab.phenomena._verdict import SeedResult, Verdict, check
+from gdlab.phenomena._verdict import Verdict, check, seed_results
 from gdlab.phenomena.catalog import register
 from gdlab.probes.conservation import layer_balancedness, neuron_balance, relative_drift
 from gdlab.train import mse, train
@@ -128,8 +128,7 @@ def run(cfg: Config, ctx: RunContext) -> dict:
 
 def verdict(cfg: Config, runs: list[RunRecord]) -> Verdict:
     """Per seed and net: drift < 1%, weights moved > 50%, drift ratio η vs η/2 in [1.6, 2.5]."""
-    per_seed = []
-    for r in runs:
+    def seed_checks(r):
         checks = []
         for tag, what in (("linear", "deep linear Wᵀ_{l+1}W_{l+1} − W_lWᵀ_l"),
                           ("relu", "ReLU ‖w_j‖²+b_j²−a_j²")):
@@ -139,7 +138,9 @@ def verdict(cfg: Config, runs: list[RunRecord]) -> Verdict:
                 check(f"{tag}: drift(η) / drift(η/2)", r[f"{tag}_halving_ratio"], "in", RATIO_BAND,
                       prediction="2 (drift = O(η))"),
             ]
-        per_seed.append(SeedResult(r.seed, tuple(checks), r.status))
+        return checks
+
+    per_seed = seed_results(runs, seed_checks)
     return Verdict.from_seeds(NAME, per_seed,
                               prediction="conserved under gradient flow; GD drift ∝ η at fixed flow time")
 

@@ -35,7 +35,7 @@ from gdlab.models import MLP
 from gdlab.optim import sgd
 from gdlab.optim.sam import sam, sam_extra
 from gdlab.phenomena._protocol import Phenomenon, RunContext, RunRecord
-from gdlab.phenomena._verdict import SeedResult, Verdict, check
+from gdlab.phenomena._verdict import Verdict, check, seed_results
 from gdlab.phenomena.catalog import register
 from gdlab.probes.curvature import SharpnessProbe
 from gdlab.train import mse, train
@@ -124,21 +124,19 @@ def run(cfg: Config, ctx: RunContext) -> dict:
 
 def verdict(cfg: Config, runs: list[RunRecord]) -> Verdict:
     """Per seed: λ_SAM/λ_SGD < 0.7, test accuracy ≥ SGD's − 1 point, train losses within 2×."""
-    per_seed = []
-    for r in runs:
-        if r.status != "done":
-            per_seed.append(SeedResult(r.seed, (), r.status))
-            continue
-        per_seed.append(SeedResult(r.seed, (
+
+    def checks(r):
+        return (
             check("sharpness ratio λ₁(SAM) / λ₁(SGD)", r["sharpness_ratio"], "<",
                   MAX_SHARPNESS_RATIO, prediction="< 1 (flatter minimum)"),
             check("test accuracy SAM − SGD", r["accuracy_change"], ">=", -MAX_ACCURACY_DROP,
                   prediction="≥ 0"),
             check("train loss SAM / SGD", r["loss_ratio"], "<", MAX_LOSS_RATIO,
                   prediction="≈ 1 (similar train loss)"),
-        )))
+        )
+
     return Verdict.from_seeds(
-        NAME, per_seed,
+        NAME, seed_results(runs, checks),
         prediction="SAM's minimum is flatter at a similar loss, test accuracy no worse")
 
 

@@ -32,7 +32,7 @@ from gdlab.data import digits
 from gdlab.models import MLP
 from gdlab.optim import sgd
 from gdlab.phenomena._protocol import Phenomenon, RunContext, RunRecord
-from gdlab.phenomena._verdict import SeedResult, Verdict, check
+from gdlab.phenomena._verdict import Verdict, check, seed_results
 from gdlab.phenomena.catalog import register
 from gdlab.probes.curvature import top_eigenvalues
 from gdlab.train import cross_entropy, train
@@ -116,20 +116,18 @@ def run(cfg: Config, ctx: RunContext) -> dict:
 
 def verdict(cfg: Config, runs: list[RunRecord]) -> Verdict:
     """Per seed: mean λ_1(H_B) decreases in B, stays above λ_1(H), excess slope in [−1.3, −0.7]."""
-    per_seed = []
-    for r in runs:
-        if r.status != "done":
-            per_seed.append(SeedResult(r.seed, (), r.status))
-            continue
-        per_seed.append(SeedResult(r.seed, (
+
+    def checks(r):
+        return (
             check("increases of mean λ₁(H_B) from one B to the next", r["increases"], "<=",
                   MAX_INCREASES, prediction="0 (monotone decrease)"),
             check(f"excess λ₁(H_B) − λ₁(H) at the largest B={cfg.batch_sizes[-1]}",
                   r["excess"][-1], ">", 0.0, prediction="> 0 (batch Hessians are sharper)"),
             check("log-log slope of the excess in B", r["slope"], "in", SLOPE_BAND,
                   prediction="−1 (spiked RMT)"),
-        )))
-    return Verdict.from_seeds(NAME, per_seed,
+        )
+
+    return Verdict.from_seeds(NAME, seed_results(runs, checks),
                               prediction="λ₁(H_B) > λ₁(H), decreasing in B, excess ∝ 1/B")
 
 

@@ -27,7 +27,7 @@ import torch
 from gdlab.data import linear_teacher, relu_features
 from gdlab.optim import gd
 from gdlab.phenomena._protocol import Phenomenon, RunContext, RunRecord
-from gdlab.phenomena._verdict import SeedResult, Verdict, check
+from gdlab.phenomena._verdict import Verdict, check, seed_results
 from gdlab.phenomena.catalog import register
 from gdlab.theory import min_norm_solution, ridgeless_risk
 from gdlab.train import train
@@ -146,8 +146,7 @@ def _theory(cfg: Config, gamma: float) -> float:
 
 def verdict(cfg: Config, runs: list[RunRecord]) -> Verdict:
     """Per seed: risk within 10% of theory away from γ = 1; peak near 1; GD = min norm; RF peak."""
-    per_seed = []
-    for r in runs:
+    def checks(r):
         gam = np.array(r["gammas"])
         risk = np.array(r["risk"])
         away = np.abs(gam - 1) > AWAY_FROM_PEAK
@@ -155,7 +154,7 @@ def verdict(cfg: Config, runs: list[RunRecord]) -> Verdict:
         rel_err = float(np.max(np.abs(risk[away] - theory) / theory))
         peak = float(gam[int(np.argmax(risk))])
         rf_peak = float(np.array(r["rf_ratios"])[int(np.argmax(r["rf_test_mse"]))])
-        per_seed.append(SeedResult(r.seed, (
+        return (
             check(f"max rel. error of risk vs theory, |γ−1| > {AWAY_FROM_PEAK}", rel_err, "<",
                   MAX_REL_ERR, prediction="σ²γ/(1−γ) | r²(1−1/γ) + σ²/(γ−1)"),
             check("γ at the peak of the risk", peak, "in", PEAK_BAND, prediction="1"),
@@ -163,7 +162,9 @@ def verdict(cfg: Config, runs: list[RunRecord]) -> Verdict:
                   MIN_NORM_TOL, prediction="0 (GD from zero → min-norm)"),
             check("N/n at the random-features test-error peak", rf_peak, "in", RF_PEAK_BAND,
                   prediction="1 (interpolation threshold)"),
-        ), r.status))
+        )
+
+    per_seed = seed_results(runs, checks)
     return Verdict.from_seeds(NAME, per_seed,
                               prediction="excess risk σ²γ/(1−γ) for γ<1, r²(1−1/γ)+σ²/(γ−1) for γ>1; "
                                          "peak at γ = 1")

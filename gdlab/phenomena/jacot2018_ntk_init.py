@@ -20,10 +20,10 @@ import numpy as np
 import torch
 
 from gdlab.data import sphere
-from gdlab.kernels import mlp_kernels
-from gdlab.models import MLP
+from gdlab.phenomena._figures import loglog_vs_width
+from gdlab.phenomena._ntk import check_widths, loglog_slope, relu_ntk, relu_ntk_mlp
 from gdlab.phenomena._protocol import Phenomenon, RunContext, RunRecord
-from gdlab.phenomena._verdict import SeedResult, Verdict, check
+from gdlab.phenomena._verdict import Verdict, check, seed_results
 from gdlab.phenomena.catalog import register
 from gdlab.probes import empirical_ntk
 
@@ -52,12 +52,7 @@ class Config:
     def __post_init__(self):
         if self.n < 2 or self.d < 1 or self.hidden_layers < 1:
             raise ValueError("need n >= 2, d >= 1 and hidden_layers >= 1")
-        if (
-            len(self.widths) < 2
-            or min(self.widths) < 1
-            or list(self.widths) != sorted(set(self.widths))
-        ):
-            raise ValueError("widths must be at least two strictly increasing positive integers")
+        check_widths(self.widths)
         if self.nets_per_width < 1 or self.w_std <= 0 or self.b_std < 0:
             raise ValueError("need nets_per_width >= 1, w_std > 0, b_std >= 0")
 
@@ -67,40 +62,18 @@ def max_error(cfg: Config) -> float:
     return MAX_ERROR[4096] if max(cfg.widths) >= 4096 else MAX_ERROR[1024]
 
 
-def loglog_slope(widths, errors) -> tuple[float, float]:
-    """Least-squares ``(slope, intercept)`` of ``log error`` against ``log width``."""
-    slope, intercept = np.polyfit(
-        np.log(np.asarray(widths, float)), np.log(np.asarray(errors, float)), 1
-    )
-    return float(slope), float(intercept)
-
-
 def run(cfg: Config, ctx: RunContext) -> dict:
     """Relative Frobenius error of the empirical NTK at init, per width."""
     gen = ctx.generator()
     x = sphere(cfg.n, cfg.d, generator=gen, dtype=torch.float64).to(ctx.device)
-    theory = mlp_kernels(
-        x, hidden_layers=cfg.hidden_layers, activation="relu", w_std=cfg.w_std, b_std=cfg.b_std
-    ).ntk
+    theory = relu_ntk(x, cfg.hidden_layers, w_std=cfg.w_std, b_std=cfg.b_std)
     errors = []
     for width in ctx.trange(len(cfg.widths), desc=NAME):
         w = cfg.widths[width]
         errs = []
         for _ in range(cfg.nets_per_width):
-            net = (
-                MLP(
-                    cfg.d,
-                    (w,) * cfg.hidden_layers,
-                    1,
-                    activation="relu",
-                    parametrization="ntk",
-                    w_std=cfg.w_std,
-                    b_std=cfg.b_std,
-                    generator=gen,
-                )
-                .double()
-                .to(ctx.device)
-            )
+            net = relu_ntk_mlp(cfg.d, w, cfg.hidden_layers, w_std=cfg.w_std, b_std=cfg.b_std,
+                               generator=gen, device=ctx.device)
             k = empirical_ntk(net, x)
             errs.append(float(torch.linalg.norm(k - theory) / torch.linalg.norm(theory)))
         errors.append(float(np.mean(errs)))
@@ -117,34 +90,18 @@ def run(cfg: Config, ctx: RunContext) -> dict:
 
 def verdict(cfg: Config, runs: list[RunRecord]) -> Verdict:
     """Per seed: slope within −1/2 ± 0.15 and a small error at the largest width."""
-    per_seed = []
     bound = max_error(cfg)
-    for r in runs:
-        if r.status != "done":
-            per_seed.append(SeedResult(r.seed, (), r.status))
-            continue
-        per_seed.append(
-            SeedResult(
-                r.seed,
-                (
-                    check(
-                        "log-log slope of error vs width",
-                        r["slope"],
-                        "in",
-                        SLOPE_RANGE,
-                        prediction="-1/2",
-                    ),
-                    check(
-                        f"rel. error at width {max(cfg.widths)}",
-                        r["error_at_largest"],
-                        "<",
-                        bound,
-                        prediction="O(width^-1/2)",
-                    ),
-                ),
-            )
+
+    def checks(r):
+        return (
+            check("log-log slope of error vs width", r["slope"], "in", SLOPE_RANGE,
+                  prediction="-1/2"),
+            check(f"rel. error at width {max(cfg.widths)}", r["error_at_largest"], "<", bound,
+                  prediction="O(width^-1/2)"),
         )
-    return Verdict.from_seeds(NAME, per_seed, prediction="‖Θ̂ − Θ‖_F/‖Θ‖_F ∝ width^-1/2")
+
+    return Verdict.from_seeds(NAME, seed_results(runs, checks),
+                              prediction="‖Θ̂ − Θ‖_F/‖Θ‖_F ∝ width^-1/2")
 
 
 def figure(cfg: Config, runs: list[RunRecord]):
@@ -152,16 +109,7 @@ def figure(cfg: Config, runs: list[RunRecord]):
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5.5, 4))
-    done = [r for r in runs if r.status == "done"]
-    for r in done:
-        ax.loglog(r["widths"], r["errors"], "o-", alpha=0.6, label=f"seed {r.seed}")
-    if done:
-        w = np.asarray(cfg.widths, float)
-        slope = float(np.median([r["slope"] for r in done]))
-        icpt = float(np.median([r["intercept"] for r in done]))
-        ax.loglog(w, np.exp(icpt) * w**slope, "k-", lw=2, label=f"fit: slope {slope:.2f}")
-        e0 = float(np.median([r["errors"][0] for r in done]))
-        ax.loglog(w, e0 * (w / w[0]) ** -0.5, "r--", label="theory: slope −1/2")
+    if loglog_vs_width(ax, cfg.widths, runs, "errors"):
         ax.axhline(max_error(cfg), color="grey", ls=":", label="pass bound at largest width")
     ax.set(xlabel="width", ylabel="‖Θ̂ − Θ‖_F / ‖Θ‖_F", title="Empirical NTK → analytic NTK")
     ax.legend(fontsize=7)

@@ -26,7 +26,7 @@ from torch import Tensor
 
 from gdlab import optim
 from gdlab.phenomena._protocol import Phenomenon, RunContext, RunRecord
-from gdlab.phenomena._verdict import SeedResult, Verdict, check
+from gdlab.phenomena._verdict import Verdict, check, seed_results
 from gdlab.phenomena.catalog import register
 
 NAME = "polargrad-muon-floor"
@@ -125,20 +125,18 @@ def run(cfg: Config, ctx: RunContext) -> dict:
 
 def verdict(cfg: Config, runs: list[RunRecord]) -> Verdict:
     """Per seed: PolarGrad reaches f < 1e-20; Muon's floor scales like lr and stays > 1e-7."""
-    per_seed = []
-    for r in runs:
-        if r.status != "done":
-            per_seed.append(SeedResult(r.seed, (), r.status))
-            continue
-        per_seed.append(SeedResult(r.seed, (
+
+    def checks(r):
+        return (
             check(f"PolarGrad f(X_T), γ = 1/(L·rank), {cfg.polargrad_steps} steps",
                   r["polargrad_loss"], "<", MAX_POLARGRAD_LOSS, prediction="→ 0 linearly"),
             check("Muon plateau distance: log-log slope vs lr", r["muon_slope"], "in",
                   MUON_SLOPE, prediction="1 (floor ∝ lr)"),
             check("Muon f(X_T) at the smallest lr", r["muon_min_loss"], ">", MIN_MUON_LOSS,
                   prediction="> 0: constant-step Muon does not converge"),
-        )))
-    return Verdict.from_seeds(NAME, per_seed,
+        )
+
+    return Verdict.from_seeds(NAME, seed_results(runs, checks),
                               prediction="PolarGrad: linear convergence with a constant step; "
                                          "Muon: distance floor ∝ lr")
 

@@ -27,10 +27,10 @@ import torch
 from gdlab import optim
 from gdlab.core import functionalize
 from gdlab.data import sphere
-from gdlab.kernels import gd_predict, max_learning_rate, mlp_kernels
-from gdlab.models import MLP
+from gdlab.kernels import gd_predict, max_learning_rate
+from gdlab.phenomena._ntk import check_widths, loglog_slope, relu_ntk, relu_ntk_mlp
 from gdlab.phenomena._protocol import Phenomenon, RunContext, RunRecord
-from gdlab.phenomena._verdict import SeedResult, Verdict, check
+from gdlab.phenomena._verdict import Verdict, check, seed_results
 from gdlab.phenomena.catalog import register
 from gdlab.train import mse, train
 
@@ -61,12 +61,7 @@ class Config:
     def __post_init__(self):
         if self.n < 2 or self.n_test < 1 or self.d < 1 or self.hidden_layers < 1:
             raise ValueError("need n >= 2, n_test >= 1, d >= 1 and hidden_layers >= 1")
-        if (
-            len(self.widths) < 2
-            or min(self.widths) < 1
-            or list(self.widths) != sorted(set(self.widths))
-        ):
-            raise ValueError("widths must be at least two strictly increasing positive integers")
+        check_widths(self.widths)
         if not 0 < self.lr_fraction < 1:
             raise ValueError("lr_fraction must lie in (0, 1)")
         if self.steps < 1 or not 1 <= self.every <= self.steps:
@@ -91,29 +86,15 @@ def run(cfg: Config, ctx: RunContext) -> dict:
     y_all = torch.sin(cfg.frequency * x_all @ (u / u.norm()))
     y_all = y_all / y_all.pow(2).mean().sqrt()
     x, xt, y = x_all[: cfg.n], x_all[cfg.n :], y_all[: cfg.n]
-    theta = mlp_kernels(
-        x_all, hidden_layers=cfg.hidden_layers, activation="relu", w_std=cfg.w_std, b_std=cfg.b_std
-    ).ntk
+    theta = relu_ntk(x_all, cfg.hidden_layers, w_std=cfg.w_std, b_std=cfg.b_std)
     ktt, kte = theta[: cfg.n, : cfg.n], theta[cfg.n :, : cfg.n]
     lr = cfg.lr_fraction * max_learning_rate(ktt)
     checkpoints = list(range(0, cfg.steps + 1, cfg.every))
     out = {"widths": list(cfg.widths), "gap_train": [], "gap_test": [], "lr": lr, "final_loss": []}
     for i in ctx.trange(len(cfg.widths), desc=NAME):
         width = cfg.widths[i]
-        net = (
-            MLP(
-                cfg.d,
-                (width,) * cfg.hidden_layers,
-                1,
-                activation="relu",
-                parametrization="ntk",
-                w_std=cfg.w_std,
-                b_std=cfg.b_std,
-                generator=gen,
-            )
-            .double()
-            .to(ctx.device)
-        )
+        net = relu_ntk_mlp(cfg.d, width, cfg.hidden_layers, w_std=cfg.w_std, b_std=cfg.b_std,
+                           generator=gen, device=ctx.device)
         f, p0 = functionalize(net)
         traj: list[tuple[torch.Tensor, torch.Tensor]] = []
 
@@ -144,43 +125,28 @@ def run(cfg: Config, ctx: RunContext) -> dict:
                 "kernel": pred.test[:, :4, 0].T.tolist(),
             }
     for split in ("train", "test"):
-        slope, icpt = np.polyfit(np.log(cfg.widths), np.log(out[f"gap_{split}"]), 1)
-        out[f"slope_{split}"], out[f"intercept_{split}"] = float(slope), float(icpt)
+        out[f"slope_{split}"], out[f"intercept_{split}"] = loglog_slope(cfg.widths, out[f"gap_{split}"])
     return out
 
 
 def verdict(cfg: Config, runs: list[RunRecord]) -> Verdict:
     """Per seed, on train and on test: the gap shrinks with width and is small at the widest."""
-    per_seed = []
     bound = max_gap(cfg)
-    for r in runs:
-        if r.status != "done":
-            per_seed.append(SeedResult(r.seed, (), r.status))
-            continue
-        checks = []
+
+    def checks(r):
+        out = []
         for split in ("train", "test"):
-            checks.append(
-                check(
-                    f"log-log slope of the {split} gap vs width",
-                    r[f"slope_{split}"],
-                    "<",
-                    MAX_SLOPE,
-                    prediction="-1/2",
-                )
-            )
-            checks.append(
-                check(
-                    f"{split} gap at width {max(cfg.widths)}",
-                    r[f"gap_{split}"][-1],
-                    "<",
-                    bound,
-                    prediction="O(width^-1/2)",
-                )
-            )
-        per_seed.append(SeedResult(r.seed, tuple(checks)))
+            out += [
+                check(f"log-log slope of the {split} gap vs width", r[f"slope_{split}"], "<",
+                      MAX_SLOPE, prediction="-1/2"),
+                check(f"{split} gap at width {max(cfg.widths)}", r[f"gap_{split}"][-1], "<", bound,
+                      prediction="O(width^-1/2)"),
+            ]
+        return out
+
     return Verdict.from_seeds(
-        NAME, per_seed, prediction="net − kernel-GD prediction = O(width^-1/2) on train and test"
-    )
+        NAME, seed_results(runs, checks),
+        prediction="net − kernel-GD prediction = O(width^-1/2) on train and test")
 
 
 def figure(cfg: Config, runs: list[RunRecord]):

@@ -32,7 +32,7 @@ from gdlab.core import functionalize
 from gdlab.models import MLP
 from gdlab.optim import gd
 from gdlab.phenomena._protocol import Phenomenon, RunContext, RunRecord
-from gdlab.phenomena._verdict import SeedResult, Verdict, check
+from gdlab.phenomena._verdict import Verdict, check, seed_results
 from gdlab.phenomena.catalog import register
 from gdlab.probes.curvature import mse_ggn_eigenvalues, top_eigenvalues
 from gdlab.train import mse, train
@@ -125,13 +125,10 @@ def _pick(r: RunRecord, key: str, regime: str) -> list[float]:
 
 def verdict(cfg: Config, runs: list[RunRecord]) -> Verdict:
     """Per seed: all three regimes behave as predicted over their grids."""
-    per_seed = []
-    for r in runs:
-        if r.status != "done":
-            per_seed.append(SeedResult(r.seed, (), r.status))
-            continue
+
+    def checks(r):
         lazy_div = sum(_pick(r, "diverged", "lazy")) + sum(_pick(r, "diverged", "catapult"))
-        checks = (
+        return (
             check("lazy + catapult runs that diverged", lazy_div, "==", 0, prediction="0"),
             check("lazy (ηλ₀<2): max |λ_T/λ₀ − 1|",
                   max(abs(k - 1) for k in _pick(r, "kernel_ratio", "lazy")), "<",
@@ -152,9 +149,9 @@ def verdict(cfg: Config, runs: list[RunRecord]) -> Verdict:
                   len(cfg.divergent) - sum(_pick(r, "diverged", "divergent")), "==", 0,
                   prediction="0"),
         )
-        per_seed.append(SeedResult(r.seed, checks))
+
     return Verdict.from_seeds(
-        NAME, per_seed,
+        NAME, seed_results(runs, checks),
         prediction="lazy for ηλ₀ < 2, catapult with final ηλ < 2 for 2 < ηλ₀ < 4, "
                    "divergence well above 4")
 

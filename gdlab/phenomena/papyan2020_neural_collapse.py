@@ -33,7 +33,7 @@ from gdlab.data import digits, mnist1d
 from gdlab.models import MLP
 from gdlab.optim import sgd
 from gdlab.phenomena._protocol import Phenomenon, RunContext, RunRecord
-from gdlab.phenomena._verdict import SeedResult, Verdict, check
+from gdlab.phenomena._verdict import Verdict, check, seed_results
 from gdlab.phenomena.catalog import register
 from gdlab.probes import collapse
 from gdlab.train import cross_entropy, mse, train
@@ -146,17 +146,14 @@ def run(cfg: Config, ctx: RunContext) -> dict:
 
 def verdict(cfg: Config, runs: list[RunRecord]) -> Verdict:
     """Per seed: the four CATALOG checks, plus NC2 decreasing during the terminal phase."""
-    per_seed = []
-    for r in runs:
-        if r.status != "done":
-            per_seed.append(SeedResult(r.seed, (), r.status))
-            continue
+
+    def checks(r):
         fin, zero = r["final"], r["at_zero_error"]
         k = r["classes"]
         nan = float("nan")  # never reaching zero error fails the TPT checks
         fall = zero["nc1"] / fin["nc1"] if zero else nan
         nc2_drop = zero["nc2"] - fin["nc2"] if zero else nan
-        per_seed.append(SeedResult(r.seed, (
+        return (
             check("NC1 at zero error / NC1 at end", fall, ">=", MIN_NC1_FALL,
                   prediction="→ ∞ (within-class variability collapses)"),
             check("|mean cos(μ_c, μ_c') + 1/(C−1)|", abs(fin["mean_cos"] + 1 / (k - 1)), "<=",
@@ -167,8 +164,9 @@ def verdict(cfg: Config, runs: list[RunRecord]) -> Verdict:
                   prediction="→ 0 (self-duality)"),
             check("NC4 net vs nearest-centre mismatch", fin["nc4"], "<", MAX_NC4,
                   prediction="→ 0"),
-        )))
-    return Verdict.from_seeds(NAME, per_seed,
+        )
+
+    return Verdict.from_seeds(NAME, seed_results(runs, checks),
                               prediction="NC1 → 0, class means → simplex ETF, W ∝ means, "
                                          "net = nearest class centre")
 

@@ -38,10 +38,9 @@ import torch
 
 from gdlab import optim
 from gdlab.core import functionalize
-from gdlab.kernels import mlp_kernels
-from gdlab.models import MLP
+from gdlab.phenomena._ntk import relu_ntk, relu_ntk_mlp
 from gdlab.phenomena._protocol import Phenomenon, RunContext, RunRecord
-from gdlab.phenomena._verdict import SeedResult, Verdict, check
+from gdlab.phenomena._verdict import Verdict, check, seed_results
 from gdlab.phenomena.catalog import register
 from gdlab.probes import empirical_ntk
 from gdlab.train import mse, train
@@ -166,23 +165,9 @@ def run(cfg: Config, ctx: RunContext) -> dict:
     )
     y = waves.sum(1, keepdim=True).to(ctx.device)  # (n, 1)
     waves = (waves / waves.norm(dim=0)).to(ctx.device)  # unit-norm sinusoids, (n, F)
-    kernel = mlp_kernels(
-        x, hidden_layers=cfg.hidden_layers, activation="relu", w_std=cfg.w_std, b_std=cfg.b_std
-    ).ntk
-    net = (
-        MLP(
-            2,
-            (cfg.width,) * cfg.hidden_layers,
-            1,
-            activation="relu",
-            parametrization="ntk",
-            w_std=cfg.w_std,
-            b_std=cfg.b_std,
-            generator=gen,
-        )
-        .double()
-        .to(ctx.device)
-    )
+    kernel = relu_ntk(x, cfg.hidden_layers, w_std=cfg.w_std, b_std=cfg.b_std)
+    net = relu_ntk_mlp(2, cfg.width, cfg.hidden_layers, w_std=cfg.w_std, b_std=cfg.b_std,
+                       generator=gen, device=ctx.device)
     lam, vecs = _top_eigen(empirical_ntk(net, x), cfg.modes)  # Θ_0: the kernel of the lazy dynamics
     lam_inf, vecs_inf = _top_eigen(kernel, cfg.modes)
     groups = eigenspaces(lam_inf)
@@ -237,35 +222,18 @@ def run(cfg: Config, ctx: RunContext) -> dict:
 
 def verdict(cfg: Config, runs: list[RunRecord]) -> Verdict:
     """Per seed: top-mode rates within 10% and low frequencies fitted first."""
-    per_seed = []
-    for r in runs:
-        if r.status != "done":
-            per_seed.append(SeedResult(r.seed, (), r.status))
-            continue
-        per_seed.append(
-            SeedResult(
-                r.seed,
-                (
-                    check(
-                        f"max rel. error of the rates of the top-{cfg.modes} eigenspaces",
-                        r["max_rate_rel_err"],
-                        "<=",
-                        RATE_TOL,
-                        prediction="rate_i = −log(1 − ηλ_i/n)",
-                    ),
-                    check(
-                        "frequencies fitted out of order (time to 90%)",
-                        r["order_violations"],
-                        "==",
-                        0,
-                        prediction="strictly increasing with frequency",
-                    ),
-                ),
-            )
+
+    def checks(r):
+        return (
+            check(f"max rel. error of the rates of the top-{cfg.modes} eigenspaces",
+                  r["max_rate_rel_err"], "<=", RATE_TOL, prediction="rate_i = −log(1 − ηλ_i/n)"),
+            check("frequencies fitted out of order (time to 90%)", r["order_violations"], "==", 0,
+                  prediction="strictly increasing with frequency"),
         )
+
     return Verdict.from_seeds(
-        NAME, per_seed, prediction="residual along v_i ∝ (1 − ηλ_i/n)^t; low frequencies first"
-    )
+        NAME, seed_results(runs, checks),
+        prediction="residual along v_i ∝ (1 − ηλ_i/n)^t; low frequencies first")
 
 
 def figure(cfg: Config, runs: list[RunRecord]):

@@ -26,7 +26,7 @@ from torch import Tensor
 from gdlab import optim
 from gdlab.optim import cbo
 from gdlab.phenomena._protocol import Phenomenon, RunContext, RunRecord
-from gdlab.phenomena._verdict import SeedResult, Verdict, check
+from gdlab.phenomena._verdict import Verdict, check, seed_results
 from gdlab.phenomena.catalog import register
 
 NAME = "cbo-global-minimum"
@@ -127,19 +127,18 @@ def run(cfg: Config, ctx: RunContext) -> dict:
 
 def verdict(cfg: Config, runs: list[RunRecord]) -> Verdict:
     """Per seed and pooled over all runs: CBO succeeds ≥ 90%, GD < 20%."""
-    per_seed, cbo_all, gd_all = [], [], []
-    for r in runs:
-        if r.status != "done":
-            per_seed.append(SeedResult(r.seed, (), r.status))
-            continue
-        cbo_all += [e < cfg.success_tol for e in r["cbo_errors"]]
-        gd_all += [e < cfg.success_tol for e in r["gd_errors"]]
-        per_seed.append(SeedResult(r.seed, (
+
+    def checks(r):
+        return (
             check(f"CBO success rate ({cfg.runs_per_seed} runs)", r["cbo_success"], ">=",
                   MIN_CBO_SUCCESS, prediction="→ 1 (global convergence)"),
             check(f"GD success rate ({cfg.runs_per_seed} runs)", r["gd_success"], "<",
                   MAX_GD_SUCCESS, prediction="≈ 0 (stuck in a local minimum)"),
-        )))
+        )
+
+    done = [r for r in runs if r.status == "done"]
+    cbo_all = [e < cfg.success_tol for r in done for e in r["cbo_errors"]]
+    gd_all = [e < cfg.success_tol for r in done for e in r["gd_errors"]]
     pooled = []
     if cbo_all:
         pooled = [
@@ -148,7 +147,7 @@ def verdict(cfg: Config, runs: list[RunRecord]) -> Verdict:
             check(f"GD success rate, all {len(gd_all)} runs", float(np.mean(gd_all)), "<",
                   MAX_GD_SUCCESS, prediction="≈ 0"),
         ]
-    return Verdict.from_seeds(NAME, per_seed, pooled=pooled,
+    return Verdict.from_seeds(NAME, seed_results(runs, checks), pooled=pooled,
                               prediction="CBO's consensus reaches x* on Rastrigin; GD does not")
 
 

@@ -27,7 +27,7 @@ from gdlab.core import functionalize
 from gdlab.models import deep_linear
 from gdlab.optim import gd
 from gdlab.phenomena._protocol import Phenomenon, RunContext, RunRecord
-from gdlab.phenomena._verdict import SeedResult, Verdict, check
+from gdlab.phenomena._verdict import Verdict, check, seed_results
 from gdlab.phenomena.catalog import register
 from gdlab.probes import modes
 from gdlab.train import mse, train
@@ -147,18 +147,16 @@ def ratio_error(r: RunRecord) -> float:
 
 def verdict(cfg: Config, runs: list[RunRecord]) -> Verdict:
     """Per seed: modes learned in singular-value order, and time ratios within 25%."""
-    per_seed = []
-    for r in runs:
-        if r.status != "done":
-            per_seed.append(SeedResult(r.seed, (), r.status))
-            continue
-        per_seed.append(SeedResult(r.seed, (
+
+    def checks(r):
+        return (
             check("mode pairs learned out of order", inversions(r["t_measured"]), "<=",
                   MAX_INVERSIONS, prediction="0: largest singular value first"),
             check("max rel. error of t_α/t_1 vs Saxe", ratio_error(r), "<", MAX_RATIO_ERROR,
                   prediction="t_α = ln(s_α/u_α(0) − 1)/(2 s_α)"),
-        )))
-    return Verdict.from_seeds(NAME, per_seed,
+        )
+
+    return Verdict.from_seeds(NAME, seed_results(runs, checks),
                               prediction="modes learned one at a time in order of s_α, at "
                                          "t_α = ln(s_α/u_α(0) − 1)/(2 s_α)")
 

@@ -21,7 +21,7 @@ import torch
 
 from gdlab.data import linear_separable
 from gdlab.phenomena._protocol import Phenomenon, RunContext, RunRecord
-from gdlab.phenomena._verdict import SeedResult, Verdict, check
+from gdlab.phenomena._verdict import Verdict, check, seed_results
 from gdlab.phenomena.catalog import register
 from gdlab.theory import hard_margin_svm, margin
 
@@ -94,20 +94,18 @@ def run(cfg: Config, ctx: RunContext) -> dict:
 
 def verdict(cfg: Config, runs: list[RunRecord]) -> Verdict:
     """Per seed: final cosine above 0.99 and 1 − cos non-increasing over the checkpoints."""
-    per_seed = []
-    for r in runs:
-        if r.status != "done":
-            per_seed.append(SeedResult(r.seed, (), r.status))
-            continue
+
+    def checks(r):
         gaps = [1 - r["cosine_at"][str(c)] for c in cfg.checkpoints]
         increase = max((b - a for a, b in zip(gaps, gaps[1:], strict=False)), default=0.0)
-        per_seed.append(SeedResult(r.seed, (
+        return (
             check(f"cos(w_t, w_svm) at t={cfg.steps:g}", r["final_cosine"], ">", MIN_COSINE,
                   prediction="→ 1"),
             check("max rise of 1−cos between checkpoints", increase, "<=", MAX_INCREASE,
                   prediction="1−cos = O(1/log² t), decreasing"),
-        )))
-    return Verdict.from_seeds(NAME, per_seed,
+        )
+
+    return Verdict.from_seeds(NAME, seed_results(runs, checks),
                               prediction="w_t/‖w_t‖ → hard-margin SVM direction (1−cos = O(1/log² t))")
 
 

@@ -36,7 +36,7 @@ from torch import Tensor
 from gdlab import optim
 from gdlab.data import linear_separable
 from gdlab.phenomena._protocol import Phenomenon, RunContext, RunRecord
-from gdlab.phenomena._verdict import SeedResult, Verdict, check
+from gdlab.phenomena._verdict import Verdict, check, seed_results
 from gdlab.phenomena.catalog import register
 
 NAME = "large-step-logistic-perceptron"
@@ -210,28 +210,24 @@ def run(cfg: Config, ctx: RunContext) -> dict:
 
 def verdict(cfg: Config, runs: list[RunRecord]) -> Verdict:
     """Per seed: monotone iterations in γ and the perceptron limit; pooled: Normalized wins."""
-    per_seed, wins, done = [], 0, 0
-    bal_lr, bal_nlr = [], []
-    for r in runs:
-        if r.status != "done":
-            per_seed.append(SeedResult(r.seed, (), r.status))
-            continue
-        done += 1
-        wc = r["worst_case_best"]
-        wins += int(wc["normalized"] <= wc["lr_gd"])
-        bal_lr.append(r["balanced_best"]["lr_gd"])
-        bal_nlr.append(r["balanced_best"]["normalized"])
-        per_seed.append(SeedResult(r.seed, (
+
+    def checks(r):
+        return (
             check("Spearman(γ, LR+GD iterations to separate)", r["spearman"], "<=",
                   MAX_SPEARMAN, prediction="iterations non-increasing in γ"),
             check(f"min cos(θ_t, perceptron θ̂_t), t ≤ {cfg.limit_steps}, γ = {cfg.limit_gamma:g}",
                   r["limit_cosine_min"], ">", MIN_LIMIT_COSINE, prediction="θ_t/γ → θ̂_t"),
-        )))
+        )
+
+    done = [r for r in runs if r.status == "done"]
+    wins = sum(int(r["worst_case_best"]["normalized"] <= r["worst_case_best"]["lr_gd"]) for r in done)
+    bal_lr = [r["balanced_best"]["lr_gd"] for r in done]
+    bal_nlr = [r["balanced_best"]["normalized"] for r in done]
     pooled = []
     if done:
         pooled.append(check(
             "fraction of seeds: Normalized LR+GD ≤ LR+GD iterations (best γ, Thm 5.1 data)",
-            wins / done, ">=", MIN_FRACTION_NORMALIZED_NOT_SLOWER,
+            wins / len(done), ">=", MIN_FRACTION_NORMALIZED_NOT_SLOWER,
             prediction="Normalized: O(R²/μ²) vs LR+GD→perceptron: Ω(n)"))
     notes = []
     if bal_lr:
@@ -241,7 +237,7 @@ def verdict(cfg: Config, runs: list[RunRecord]) -> Verdict:
             f"{float(np.median(bal_nlr)):g} (Tyurin's Table 1 also has LR+GD ahead on "
             "balanced data)")
     return Verdict.from_seeds(
-        NAME, per_seed, pooled=pooled, notes=notes,
+        NAME, seed_results(runs, checks), pooled=pooled, notes=notes,
         prediction="larger γ separates in fewer iterations; γ→∞ is the batch perceptron; "
                    "Normalized LR+GD avoids the perceptron's Ω(n)")
 

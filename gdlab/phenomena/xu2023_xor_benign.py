@@ -49,7 +49,7 @@ from gdlab.data import xor_clusters
 from gdlab.models import MLP
 from gdlab.optim import gd
 from gdlab.phenomena._protocol import Phenomenon, RunContext, RunRecord
-from gdlab.phenomena._verdict import SeedResult, Verdict, check
+from gdlab.phenomena._verdict import Verdict, check, seed_results
 from gdlab.phenomena.catalog import register
 from gdlab.train import logistic, train
 
@@ -155,13 +155,10 @@ def run(cfg: Config, ctx: RunContext) -> dict:
 
 def verdict(cfg: Config, runs: list[RunRecord]) -> Verdict:
     """Per seed: near-chance test accuracy at interpolation, then 100% train and ≥ 85% test."""
-    per_seed = []
-    for r in runs:
-        if r.status != "done":
-            per_seed.append(SeedResult(r.seed, (), r.status))
-            continue
+
+    def checks(r):
         at_interp = r["test_at_interpolation"]
-        per_seed.append(SeedResult(r.seed, (
+        return (
             check("test acc when train first hits 100%",
                   at_interp if at_interp is not None else float("nan"), "<",
                   MAX_TEST_AT_INTERPOLATION, prediction="≈ 0.5 (harmful overfitting)"),
@@ -169,8 +166,9 @@ def verdict(cfg: Config, runs: list[RunRecord]) -> Verdict:
                   prediction="1.0 (every flipped label fitted)"),
             check("final clean test acc", r["final_test"], ">=", MIN_FINAL_TEST,
                   prediction="near 1 (benign overfitting)"),
-        )))
-    return Verdict.from_seeds(NAME, per_seed,
+        )
+
+    return Verdict.from_seeds(NAME, seed_results(runs, checks),
                               prediction="train 100% at chance test accuracy first, then "
                                          "near-optimal test accuracy while still interpolating")
 

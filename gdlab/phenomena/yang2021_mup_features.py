@@ -28,7 +28,7 @@ from gdlab.core import functionalize, load_params
 from gdlab.models import MLP, lr_scales
 from gdlab.optim import chain, gd, scale_by_param
 from gdlab.phenomena._protocol import Phenomenon, RunContext, RunRecord
-from gdlab.phenomena._verdict import SeedResult, Verdict, check
+from gdlab.phenomena._verdict import Verdict, check, seed_results
 from gdlab.phenomena.catalog import register
 from gdlab.probes import feature_change
 from gdlab.probes.coord_check import fit_slope
@@ -117,12 +117,9 @@ def run(cfg: Config, ctx: RunContext) -> dict:
 
 def verdict(cfg: Config, runs: list[RunRecord]) -> Verdict:
     """Per seed: NTK slope in [−0.7, −0.3]; μP slope and μP hidden-layer term slope near 0."""
-    per_seed = []
-    for r in runs:
-        if r.status != "done":
-            per_seed.append(SeedResult(r.seed, (), r.status))
-            continue
-        per_seed.append(SeedResult(r.seed, (
+
+    def checks(r):
+        return (
             check("NTK slope of ‖Δh‖/‖h‖ vs width", r["ntk_slope"], "in", NTK_SLOPE,
                   prediction="−1/2 (kernel regime)"),
             check("|μP slope| of ‖Δh‖/‖h‖ vs width", abs(r["mup_slope"]), "<",
@@ -130,8 +127,9 @@ def verdict(cfg: Config, runs: list[RunRecord]) -> Verdict:
             # P42's control: μP must move features through its hidden layer too.
             check("|μP slope| of the hidden layer's own update", abs(r["mup_own_slope"]), "<",
                   MUP_MAX_ABS_SLOPE, prediction="0 (a lazy hidden lr gives −1)"),
-        )))
-    return Verdict.from_seeds(NAME, per_seed,
+        )
+
+    return Verdict.from_seeds(NAME, seed_results(runs, checks),
                               prediction="‖Δh‖/‖h‖ ∝ n^-1/2 in NTK parametrization, Θ(1) in μP")
 
 

@@ -45,7 +45,7 @@ from gdlab.models import MLP, lr_scales
 from gdlab.optim import adam, chain, gd, scale_by_param
 from gdlab.optim.schedules import cosine_decay_schedule
 from gdlab.phenomena._protocol import Phenomenon, RunContext, RunRecord
-from gdlab.phenomena._verdict import SeedResult, Verdict, check
+from gdlab.phenomena._verdict import Verdict, check, seed_results
 from gdlab.phenomena.catalog import register
 from gdlab.train import mse
 from gdlab.train.ensemble import member_scale, mlp_objective, train_ensemble
@@ -158,18 +158,16 @@ def run(cfg: Config, ctx: RunContext) -> dict:
 def verdict(cfg: Config, runs: list[RunRecord]) -> Verdict:
     """Per seed: μP optimum within 2× across widths; SP optimum falls ≥ 4×."""
     ratio = cfg.widths[-1] / cfg.widths[0]
-    per_seed = []
-    for r in runs:
-        if r.status != "done":
-            per_seed.append(SeedResult(r.seed, (), r.status))
-            continue
-        per_seed.append(SeedResult(r.seed, (
+
+    def checks(r):
+        return (
             check(f"μP: max/min optimal lr over {ratio:g}× width", r["mup_shift"], "<=",
                   MUP_MAX_SHIFT, prediction="1 (transfer)"),
             check(f"SP: optimal lr at n={cfg.widths[0]} / at n={cfg.widths[-1]}", r["sp_shift"],
                   ">=", SP_MIN_SHIFT, prediction=f"{ratio:g} (∝ 1/n)"),
-        )))
-    return Verdict.from_seeds(NAME, per_seed,
+        )
+
+    return Verdict.from_seeds(NAME, seed_results(runs, checks),
                               prediction="μP optimum constant in width; SP optimum ∝ 1/width")
 
 

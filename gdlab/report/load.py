@@ -24,10 +24,11 @@ class Entry:
     seconds: float
 
     def figure(self):
-        """The phenomenon's figure from the stored runs (``None`` if unavailable)."""
-        if self.phenomenon is None or self.phenomenon.figure is None or not self.records:
+        """The phenomenon's figure from the completed runs (``None`` if there is none)."""
+        done = [r for r in self.records if r.status == "done"]
+        if self.phenomenon is None or self.phenomenon.figure is None or not done:
             return None
-        return self.phenomenon.figure(self.config, self.records)
+        return self.phenomenon.figure(self.config, done)
 
 
 def load_entries(store: Store, names: list[str] | None = None) -> list[Entry]:

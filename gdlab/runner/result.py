@@ -39,10 +39,16 @@ class Result:
         return self.phenomenon.name
 
     def figure(self):
-        """The phenomenon's figure (theory over measurement) as a matplotlib Figure."""
+        """The phenomenon's figure (theory over measurement) as a matplotlib Figure.
+
+        Drawn from the completed seeds; diverged or failed seeds have no measurements to plot.
+        """
         if self.phenomenon.figure is None:
             raise ValueError(f"{self.name} has no figure")
-        return self.phenomenon.figure(self.config, self.measurements)
+        done = [m for m in self.measurements if m.status == "done"]
+        if not done:
+            raise ValueError(f"{self.name}: no seed completed, nothing to plot")
+        return self.phenomenon.figure(self.config, done)
 
     def __repr__(self) -> str:
         return f"<Result {self.verdict.summary()}>"

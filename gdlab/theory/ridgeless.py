@@ -45,11 +45,13 @@ def ridgeless_risk(gamma: float, *, signal: float, noise: float) -> float:
 def min_norm_solution(x: Tensor, y: Tensor, *, rcond: float | None = None) -> Tensor:
     """``X⁺ y``: the least-squares solution of minimum Euclidean norm, ``(p,)`` or ``(p, k)``.
 
-    Computed with LAPACK ``gelsy`` (complete orthogonal factorization with column pivoting),
-    which returns the minimum-norm solution for rank-deficient and underdetermined systems,
-    so it is exact in both regimes ``p < n`` and ``p > n``; about 2× faster than the SVD
-    solver ``gelsd`` here. CUDA has no such driver, so the solve runs on the CPU.
+    Computed with LAPACK ``gelsd`` (SVD, divide and conquer), which returns the minimum-norm
+    solution for rank-deficient and underdetermined systems, so it is exact in both regimes
+    ``p < n`` and ``p > n``. Not ``gelsy``: it is about 2× faster, but MKL's gelsy gave
+    different last bits from one process to the next on identical inputs (a 100 × 90 system,
+    1 thread), which broke bit-identical reruns. CUDA has no such driver, so the solve runs on
+    the CPU.
     """
     dev = x.device
-    sol = torch.linalg.lstsq(x.cpu(), y.cpu(), rcond=rcond, driver="gelsy").solution
+    sol = torch.linalg.lstsq(x.cpu(), y.cpu(), rcond=rcond, driver="gelsd").solution
     return sol.to(dev)

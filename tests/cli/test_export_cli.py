@@ -30,7 +30,7 @@ def store(monkeypatch, tmp_path):
 def test_csv_has_one_row_per_run_with_config_and_numbers(store, tmp_path, capsys):
     out = tmp_path / "runs.csv"
     assert main(["export", "--store", store, "--format", "csv", "--out", str(out)]) == 0
-    assert "5 runs rows" in capsys.readouterr().err
+    assert "5 rows (runs)" in capsys.readouterr().err
     df = pd.read_csv(out)
     assert len(df) == 5
     assert list(df["status"]) == ["done", "done", "done", "diverged", "failed"]

@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from gdlab.phenomena import SeedResult, Verdict, check
+from gdlab.phenomena import RunRecord, SeedResult, Verdict, check, seed_results
 
 
 def test_check_ops_and_margins():
@@ -40,3 +40,19 @@ def test_failed_run_without_checks_is_not_holding():
     seeds = _seeds([1, 1, 1, 1]) + [SeedResult(4, (), "diverged")]
     v = Verdict.from_seeds("p", seeds, prediction="")
     assert v.seeds_holding == 4 and v.n_seeds == 5 and v.status == "holds"
+
+
+def test_seed_results_checks_only_completed_runs():
+    runs = [RunRecord(0, "done", {"x": 1.0}), RunRecord(1, "diverged", {}), RunRecord(2, "done", {"x": 3.0})]
+    seen = []
+
+    def checks(r):
+        seen.append(r.seed)
+        return [check("x", r["x"], "<", 2.0)]
+
+    per_seed = seed_results(runs, checks)
+    assert seen == [0, 2]
+    assert per_seed[1] == SeedResult(1, (), "diverged")
+    assert [s.seed for s in per_seed] == [0, 1, 2]
+    assert per_seed[0] == SeedResult(0, (check("x", 1.0, "<", 2.0),))
+    assert [s.holds for s in per_seed] == [True, False, False]
