@@ -7,6 +7,7 @@ with status 2; no traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from gdlab.errors import UserInputError
@@ -14,7 +15,7 @@ from gdlab.errors import UserInputError
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand registered."""
-    from gdlab.cli import cmd_list, cmd_report, cmd_run, cmd_show
+    from gdlab.cli import cmd_export, cmd_list, cmd_report, cmd_run, cmd_show, cmd_sweep
 
     parser = argparse.ArgumentParser(
         prog="gdlab",
@@ -30,13 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"gdlab {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for mod in (cmd_list, cmd_run, cmd_show, cmd_report):
-        mod.add_parser(sub)
-    for mod_name in ("cmd_sweep", "cmd_export"):
-        try:
-            mod = __import__(f"gdlab.cli.{mod_name}", fromlist=["add_parser"])
-        except ModuleNotFoundError:
-            continue
+    for mod in (cmd_list, cmd_run, cmd_show, cmd_report, cmd_sweep, cmd_export):
         mod.add_parser(sub)
     return parser
 
@@ -54,6 +49,12 @@ def main(argv: list[str] | None = None) -> int:
         print("\ngdlab: interrupted; finished runs are in the store and will not be redone.",
               file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`gdlab list | head`): stop quietly, as Unix tools do. Point
+        # stdout at devnull so the interpreter's final flush does not raise again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
 
 
 def positive_int(text: str) -> int:

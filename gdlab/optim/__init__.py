@@ -58,7 +58,7 @@ from gdlab.optim._transforms import scale_by_adam as scale_by_adam
 from gdlab.optim._transforms import scale_by_learning_rate as scale_by_learning_rate
 from gdlab.optim._transforms import trace as trace
 from gdlab.optim.cbo import cbo_minimize as cbo_minimize
-from gdlab.optim.sam import sam as sam  # registers "sam"
+from gdlab.optim.sam import sam as sam
 
 register_optimizer(
     "sgd", sgd, source="Robbins & Monro 1951; Polyak 1964; Nesterov 1983 (torch.optim.SGD form)",
@@ -117,6 +117,11 @@ register_optimizer(
     "cbo", cbo_minimize, interface="particles",
     source="Pinnau et al. 2017; Riedl, Klock, Geldhauser, Fornasier 2023",
     rule="v = Σ x e^{−αf}/Σ e^{−αf}; X ← X − λΔt(X − v) + σ√Δt·D(X − v)ξ",
+)
+register_optimizer(  # a wrapper around a base rule, listed after the rules themselves
+    "sam", sam,
+    source="Foret, Kleiner, Mobahi & Neyshabur 2021, ICLR, Algorithm 1 (ASAM: Kwon et al. 2021)",
+    rule="ε = ρ·g/‖g‖; g_SAM = ∇L(θ + ε); θ ← base(θ, g_SAM) (base: sgd | adam)",
 )
 
 __all__ = [

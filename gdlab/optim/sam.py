@@ -29,7 +29,6 @@ from torch import Tensor
 from gdlab._typing import Params
 from gdlab.optim._aliases import adam, sgd
 from gdlab.optim._base import GradientTransformation, Schedule
-from gdlab.optim._registry import register_optimizer
 
 SAM_NORM_EPS = 1e-12
 """Added to ``‖g‖`` in ``ρ g/‖g‖``, as in the authors' and davda54's implementations, so a zero
@@ -152,10 +151,3 @@ def _autograd(loss_fn: Callable[[Params], Tensor], params: Params) -> Params:
         grads = torch.autograd.grad(loss_fn(leaves), list(leaves.values()), allow_unused=True)
     return {k: (g if g is not None else torch.zeros_like(leaves[k]))
             for k, g in zip(leaves, grads, strict=True)}
-
-
-register_optimizer(
-    "sam", sam,
-    source="Foret, Kleiner, Mobahi & Neyshabur 2021, ICLR, Algorithm 1 (ASAM: Kwon et al. 2021)",
-    rule="ε = ρ·g/‖g‖; g_SAM = ∇L(θ + ε); θ ← base(θ, g_SAM) (base: sgd | adam)",
-)

@@ -26,3 +26,18 @@ def test_list(capsys):
     assert "logistic-max-margin" in capsys.readouterr().out
     assert main(["list", "--kind", "optimizer"]) == 0
     assert "adamw" in capsys.readouterr().out
+
+
+
+def test_output_into_a_closed_pipe_stops_quietly():
+    """``gdlab list | head -1``: the reader leaves early; no traceback."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "gdlab.cli.main", "list"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    with proc:
+        proc.stdout.close()  # the reader is gone before the first write
+        err = proc.stderr.read().decode()
+        status = proc.wait()
+    assert status == 141 and "Traceback" not in err, err
