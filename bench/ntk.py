@@ -85,19 +85,26 @@ _COMMON = textwrap.dedent("""
         print("RESULT " + json.dumps(dict(d, peak_rss_mb=rss_mb(), load1=os.getloadavg()[0])), flush=True)
 """)
 
-_GDLAB_NTK = _COMMON + textwrap.dedent("""
+_TORCH_COMMON = _COMMON + textwrap.dedent("""
     import torch
     from torch import nn
-    from gdlab.probes import empirical_ntk
     torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
+
+    def torch_mlp(width, n_out):
+        # The shared weights in nn.Linear layers (stored transposed), ReLU between them.
+        layers = []
+        for W, b in weights(width, n_out):
+            lin = nn.Linear(*W.shape)
+            with torch.no_grad():
+                lin.weight.copy_(torch.from_numpy(W.T.copy())); lin.bias.copy_(torch.from_numpy(b))
+            layers += [lin, nn.ReLU()]
+        return nn.Sequential(*layers[:-1])
+""")
+
+_GDLAB_NTK = _TORCH_COMMON + textwrap.dedent("""
+    from gdlab.probes import empirical_ntk
     method, width, n_out, n, save = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
-    layers = []
-    for i, (W, b) in enumerate(weights(width, n_out)):
-        lin = nn.Linear(*W.shape)
-        with torch.no_grad():
-            lin.weight.copy_(torch.from_numpy(W.T.copy())); lin.bias.copy_(torch.from_numpy(b))
-        layers += [lin, nn.ReLU()]
-    model = nn.Sequential(*layers[:-1])
+    model = torch_mlp(width, n_out)
     x = torch.from_numpy(inputs(n))
     k, t = bench(lambda: empirical_ntk(model, x, method=method))
     if save:
@@ -125,19 +132,10 @@ _NT_NTK = _COMMON + textwrap.dedent("""
     emit(dict(tool=f"nt-impl{impl}", **t))
 """)
 
-_NNGEOMETRY_NTK = _COMMON + textwrap.dedent("""
-    import torch
-    from torch import nn
+_NNGEOMETRY_NTK = _TORCH_COMMON + textwrap.dedent("""
     from nngeometry.backend import TorchHooksJacobianBackend
-    torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
     width, n_out, n = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-    layers = []
-    for i, (W, b) in enumerate(weights(width, n_out)):
-        lin = nn.Linear(*W.shape)
-        with torch.no_grad():
-            lin.weight.copy_(torch.from_numpy(W.T.copy())); lin.bias.copy_(torch.from_numpy(b))
-        layers += [lin, nn.ReLU()]
-    model = nn.Sequential(*layers[:-1])
+    model = torch_mlp(width, n_out)
     x = torch.from_numpy(inputs(n))
     gen = TorchHooksJacobianBackend(model=model, function=lambda *d: model(d[0]))
     k, t = bench(lambda: gen.get_gram_matrix((x,)))
